@@ -1,0 +1,182 @@
+"""The `govreports` command: backfill, scrape, reprocess, sql, export, demo.
+
+Arguments are checked before any flow starts, so a typo ends in one clear
+line on stderr and a non-zero exit, and changes nothing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from pathlib import Path
+from typing import NoReturn
+
+import duckdb
+
+from tasks.sources import SourcesError, load_sources, sites_from_urls
+from warehouse import db as warehouse_db
+
+EXIT_USAGE = 2
+EXIT_FAILED = 1
+
+
+class UsageError(Exception):
+    """Bad arguments: printed as one line, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> NoReturn:
+        print(f"govreports: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_USAGE)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="govreports", description="Chinese government work reports as a DuckDB warehouse.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+
+    backfill = commands.add_parser("backfill", help="one-off backfill from listing/report URLs, a sources file or saved files")
+    backfill.add_argument("--url", action="append", default=[], help="a listing page or a report page (repeatable)")
+    backfill.add_argument("--sources", help="a YAML sources file")
+    backfill.add_argument("--from-dir", help="a folder of saved .html/.htm/.txt/.pdf/.docx reports")
+    backfill.add_argument("--db", help="warehouse path (default $GOVREPORTS_DB or data/warehouse.duckdb)")
+    backfill.add_argument("--max-pages", type=int, help="stop after this many report pages")
+
+    scrape = commands.add_parser("scrape", help="the scheduled incremental flow, run once")
+    scrape.add_argument("--sources", default="sources.yaml")
+    scrape.add_argument("--db")
+
+    reprocess = commands.add_parser("reprocess", help="rebuild documents, indicators and terms from the raw archive")
+    reprocess.add_argument("--db")
+
+    sql = commands.add_parser("sql", help="ad hoc SQL on a read-only connection")
+    sql.add_argument("query")
+    sql.add_argument("--db")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    export = commands.add_parser("export", help="write every table and view for pandas, R, Stata")
+    export.add_argument("--format", choices=["parquet", "csv", "dta"], required=True)
+    export.add_argument("--out", required=True)
+    export.add_argument("--db")
+
+    commands.add_parser("demo", help="serve the bundled sample site on loopback and backfill it")
+    return parser
+
+
+def _db(args: argparse.Namespace) -> Path:
+    return Path(args.db) if args.db else warehouse_db.default_db_path()
+
+
+def _check_run_arguments(args: argparse.Namespace) -> None:
+    if getattr(args, "max_pages", None) is not None and args.max_pages < 1:
+        raise UsageError("--max-pages must be at least 1")
+    if getattr(args, "from_dir", None) and not Path(args.from_dir).is_dir():
+        raise UsageError(f"--from-dir {args.from_dir}: no such directory")
+    if getattr(args, "url", None):
+        sites_from_urls(args.url)
+    if getattr(args, "sources", None):
+        load_sources(args.sources)
+    if args.command == "backfill" and not (args.url or args.sources or args.from_dir):
+        raise UsageError("backfill needs --url, --sources or --from-dir")
+    warehouse_db.check_writable(_db(args))
+
+
+def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
+    if fmt == "json":
+        return json.dumps([dict(zip(columns, row)) for row in rows], ensure_ascii=False, default=str, indent=1)
+    if fmt == "csv":
+        out = io.StringIO()
+        writer = csv.writer(out)
+        writer.writerow(columns)
+        writer.writerows(rows)
+        return out.getvalue().rstrip("\n")
+    cells = [columns] + [["" if v is None else str(v) for v in row] for row in rows]
+    widths = [max(_width(r[i]) for r in cells) for i in range(len(columns))]
+    lines = ["  ".join(_pad(v, w) for v, w in zip(r, widths)) for r in cells]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _width(text: str) -> int:
+    """Display width: CJK characters take two columns."""
+    return sum(2 if ord(ch) > 0x2E80 else 1 for ch in text)
+
+
+def _pad(text: str, width: int) -> str:
+    return text + " " * (width - _width(text))
+
+
+def run_sql(query: str, db_path: Path, fmt: str) -> str:
+    with warehouse_db.connect_reader(db_path) as con:
+        try:
+            cursor = con.execute(query)
+        except duckdb.Error as error:
+            raise UsageError(f"SQL failed: {str(error).splitlines()[0]}") from error
+        columns = [d[0] for d in cursor.description or []]
+        return _format_rows(columns, cursor.fetchall(), fmt)
+
+
+DEMO_QUERY = """
+SELECT d.region_name AS region, d.region_code, d.plan_year, d.source_count AS sources,
+       (SELECT count(*) FROM indicators i WHERE i.doc_id = d.doc_id) AS indicators
+FROM documents d ORDER BY d.plan_year, d.region_code
+"""
+
+
+def run_demo() -> str:
+    from flows.prefect_flows import backfill
+    from flows.sample_site import serve_sample_site
+
+    db_path = warehouse_db.default_db_path()
+    warehouse_db.check_writable(db_path)
+    with serve_sample_site() as site:
+        result = backfill(urls=site.start_urls, db=str(db_path))
+    table = run_sql(DEMO_QUERY, db_path, "table")
+    return (f"{table}\n\nloaded into {db_path}: {result['documents_new']} new documents, "
+            f"{result['indicators_loaded']} indicators, {result['errors']} failed pages")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in ("backfill", "scrape", "reprocess"):
+            _check_run_arguments(args)
+            from flows import prefect_flows
+
+            if args.command == "backfill":
+                state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
+                                               db=str(_db(args)), max_pages=args.max_pages, return_state=True)
+            elif args.command == "scrape":
+                state = prefect_flows.scrape(sources_file=args.sources, db=str(_db(args)), return_state=True)
+            else:
+                state = prefect_flows.reprocess(db=str(_db(args)), return_state=True)
+            result = state.result(raise_on_failure=False)
+            if isinstance(result, prefect_flows.NothingFetched):
+                # The run finished and recorded every failure in `pages`: not an argument error.
+                print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
+            elif isinstance(result, BaseException):
+                raise result
+            else:
+                print(json.dumps(result, default=str, ensure_ascii=False))
+        elif args.command == "sql":
+            print(run_sql(args.query, _db(args), args.format))
+        elif args.command == "export":
+            from warehouse.export import export
+
+            for path in export(str(_db(args)), args.format, args.out):
+                print(path)
+        elif args.command == "demo":
+            print(run_demo())
+    except (UsageError, SourcesError) as error:
+        print(f"govreports: error: {error}", file=sys.stderr)
+        return EXIT_USAGE
+    except warehouse_db.WarehouseError as error:
+        print(f"govreports: error: {error}", file=sys.stderr)
+        return EXIT_FAILED
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,212 @@
+"""The pipeline as plain functions: acquire -> clean -> identify -> dedupe -> extract -> segment -> load.
+
+Prefect flows (flows/prefect_flows.py) call `run_pipeline` with a `StageRunner`
+that turns each batch step into a task run; benchmarks and tests call it
+directly. Work is streamed in batches so memory does not grow with the
+number of pages, and each batch is loaded in one transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import hashlib
+import logging
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from tasks.clean import clean_page
+from tasks.dedupe import DocumentGroup, group_copies
+from tasks.extract import EXTRACTOR_VERSION, extract_indicators
+from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
+from tasks.metadata import extract_metadata
+from tasks.parse import ParseError, parse_document, read_local_file
+from tasks.records import Copy
+from tasks.segment import segment_many
+from tasks.sources import Site
+from warehouse import db as warehouse_db
+from warehouse import load
+
+log = logging.getLogger("govreports.pipeline")
+
+LOCAL_SUFFIXES = {".html", ".htm", ".txt", ".pdf", ".docx"}
+MIN_BODY_CHARS = 300
+
+StageRunner = Callable[..., Any]  # runner(name, fn, *args) -> fn(*args)
+
+
+def run_inline(name: str, fn: Callable[..., Any], *args: Any) -> Any:
+    return fn(*args)
+
+
+@dataclass
+class RunSummary:
+    flow: str
+    run_id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    started_at: dt.datetime = field(default_factory=lambda: dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    finished_at: dt.datetime | None = None
+    pages_seen: int = 0
+    pages_fetched: int = 0
+    pages_unchanged: int = 0
+    failures: list[tuple[str, str]] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    documents_new: int = 0
+    documents_changed: int = 0
+    indicators_loaded: int = 0
+    new_documents: list[dict] = field(default_factory=list)
+
+    def run_row(self) -> dict:
+        return {
+            "run_id": self.run_id, "flow": self.flow, "started_at": self.started_at, "finished_at": self.finished_at,
+            "pages_seen": self.pages_seen, "pages_fetched": self.pages_fetched,
+            "documents_new": self.documents_new, "documents_changed": self.documents_changed,
+            "errors": len(self.failures),
+        }
+
+    def count(self, fetch: PageFetch) -> None:
+        self.pages_seen += 1
+        if fetch.error:
+            self.failures.append((fetch.url, fetch.error))
+        elif fetch.not_modified:
+            self.pages_unchanged += 1
+        else:
+            self.pages_fetched += 1
+
+
+# -- stage steps on batches ------------------------------------------------------------------
+
+def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
+    """Clean each report page and read its metadata; pages without a report body are skipped."""
+    copies, skips = [], []
+    for report in reports:
+        clean = clean_page(report.page)
+        if len(clean.body) < MIN_BODY_CHARS:
+            skips.append(Skip(report.url, "not a report: no report body (各位代表 …) found"))
+            continue
+        meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
+        copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
+        copies.append(Copy(url=report.url, source_name=report.source_name, authority=report.authority,
+                           clean=clean, meta=meta, raw_sha256=copy_sha))
+    return copies, skips
+
+
+def analyse_groups(groups: list[DocumentGroup]) -> list[load.LoadedDocument]:
+    """Extract indicators and segment every group's canonical body."""
+    docs = [(g.doc_id, g.canonical.clean.body) for g in groups]
+    segmentations = {s.doc_id: s for s in segment_many(docs)}
+    loaded = []
+    for group in groups:
+        meta, body = group.canonical.meta, group.canonical.clean.body
+        seg = segmentations[group.doc_id]
+        loaded.append(load.LoadedDocument(
+            doc_id=group.doc_id, canonical=group.canonical, sources=group.members,
+            indicators=extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+            tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
+            dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
+        ))
+    return loaded
+
+
+def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
+    with warehouse_db.connect_writer(db_path) as con:
+        con.execute("BEGIN")
+        load.load_pages(con, fetches)
+        counts = load.load_documents(con, docs)
+        con.execute("COMMIT")
+    return counts
+
+
+def group_with_loaded(db_path: Path, copies: list[Copy]) -> list[DocumentGroup]:
+    """Group new copies together with the loaded documents they may be copies of."""
+    with warehouse_db.connect_writer(db_path) as con:
+        loaded = load.loaded_copies(con, {c.meta.plan_year for c in copies})
+    groups = group_copies(loaded + copies)
+    return [g for g in groups if any("doc_id" not in c.extra for c, _ in g.members)]
+
+
+# -- acquisition ---------------------------------------------------------------------------
+
+def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known]) -> Iterator[PageFetch | ReportPage | Skip]:
+    """Saved report files (`--from-dir`), archived like fetched pages."""
+    for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
+        url = path.resolve().as_uri()
+        data = path.read_bytes()
+        sha, raw_path = archive.put(data)
+        unchanged = url in known and known[url].raw_sha256 == sha
+        fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            page = read_local_file(path)
+            error = None
+        except ParseError as failure:
+            page, error = None, str(failure)
+        yield PageFetch(url=url, final_url=url, host="", source_name=from_dir.name, fetched_at=fetched_at,
+                        http_status=None, content_type=None, charset=None, raw_sha256=sha, raw_path=raw_path,
+                        etag=None, last_modified=None, error=error, role="file", not_modified=unchanged and not error)
+        if page is not None:
+            yield ReportPage(url=url, source_name=from_dir.name, authority="mirror", page=page,
+                             raw_sha256s=(sha,), changed=not unchanged)
+
+
+async def _collect(agen) -> list:
+    return [item async for item in agen]
+
+
+def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
+            config: FetchConfig) -> Iterable[PageFetch | ReportPage | Skip]:
+    if from_dir is not None:
+        yield from local_reports(from_dir, archive, known)
+    if sites:
+        yield from asyncio.run(_collect(crawl(sites, archive, known, config)))
+
+
+# -- the run -------------------------------------------------------------------------------
+
+def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
+                 config: FetchConfig | None = None, runner: StageRunner = run_inline,
+                 batch_size: int = 100) -> RunSummary:
+    """Fetch what is new, turn it into documents, load it; returns what happened."""
+    config = config or FetchConfig()
+    summary = RunSummary(flow=flow)
+    archive = RawArchive(warehouse_db.raw_dir_for(db_path))
+    with warehouse_db.writer_lock(db_path):
+        with warehouse_db.connect_writer(db_path) as con:
+            known = load.known_pages(con)
+        fetches: list[PageFetch] = []
+        reports: list[ReportPage] = []
+        for item in runner("acquire", lambda: list(acquire(sites, from_dir, archive, known, config))):
+            if isinstance(item, PageFetch):
+                summary.count(item)
+                fetches.append(item)
+            elif isinstance(item, Skip):
+                summary.skipped.append((item.url, item.reason))
+            elif item.changed:
+                reports.append(item)
+            if len(reports) >= batch_size:
+                _process_batch(db_path, fetches, reports, summary, runner)
+                fetches, reports = [], []
+        _process_batch(db_path, fetches, reports, summary, runner)
+        summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        with warehouse_db.connect_writer(db_path) as con:
+            load.record_run(con, summary.run_row())
+    return summary
+
+
+def _process_batch(db_path: Path, fetches: list[PageFetch], reports: list[ReportPage], summary: RunSummary,
+                   runner: StageRunner) -> None:
+    copies, skips = runner("clean-and-identify", make_copies, reports) if reports else ([], [])
+    summary.skipped.extend((s.url, s.reason) for s in skips)
+    groups = runner("dedupe", group_with_loaded, db_path, copies) if copies else []
+    docs = runner("extract-and-segment", analyse_groups, groups) if groups else []
+    counts = runner("load", load_batch, db_path, fetches, docs)
+    summary.documents_new += counts.documents_new
+    summary.documents_changed += counts.documents_changed
+    summary.indicators_loaded += counts.indicators_loaded
+    for doc in docs:
+        m = doc.canonical.meta
+        summary.new_documents.append({
+            "doc_id": doc.doc_id[:12], "region": m.region_name, "region_code": m.region_code,
+            "plan_year": m.plan_year, "sources": len(doc.sources), "indicators": len(doc.indicators),
+        })

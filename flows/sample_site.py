@@ -1,0 +1,230 @@
+"""The bundled sample web: the five seed reports rendered as the pages they came from.
+
+Five loopback hosts (one port each): two government CMS sites (TRS-style
+column listings with pagination and look-alike decoys, one GBK-encoded, one
+report split over two pages), a Discuz forum, and two content farms (with
+preamble, inserted site-name watermark and footer); one farm also mirrors a
+government report, so the demo shows mirrors collapsing into one document.
+Links are relative, so the site works on whatever ports the OS hands out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import html
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+SEEDS_DIR = Path(__file__).parent / "sample_seeds"
+
+Page = tuple[bytes, str]  # body, content type
+
+
+def _seed_lines(name: str) -> list[str]:
+    text = (SEEDS_DIR / name).read_text(encoding="utf-8")
+    return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def _paragraphs(lines: list[str]) -> str:
+    return "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
+
+
+def _gov_article(site: str, title: str, lines: list[str], pager: str = "") -> str:
+    return f"""<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
+<title>{html.escape(title)}_{site}</title></head><body>
+<div class="header"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/zwfw/">政务服务</a> <a href="/hdjl/">互动交流</a></div>
+<div class="position">您当前的位置：<a href="/">首页</a> &gt; <a href="/zwgk/">政务公开</a> &gt; 政府工作报告</div>
+<div class="article"><h1>{html.escape(title)}</h1>
+<div class="info">发布时间：2018-02-09 来源：{site} 浏览次数：1024 【字体：大 中 小】 【打印】</div>
+<div class="TRS_Editor">{_paragraphs(lines)}</div>{pager}</div>
+<div class="share">分享到：微信 微博 QQ空间</div>
+<div class="related"><h3>相关文章</h3><ul><li><a href="/zwgk/jd/1.html">图解：政府工作报告</a></li></ul></div>
+<div class="footer">主办单位：{site} 版权所有 ICP备05000001号 公网安备 43060202000001号</div>
+</body></html>"""
+
+
+def _listing(site: str, column: str, links: list[tuple[str, str]], pager: str) -> str:
+    items = "\n".join(f'<li><a href="{href}" title="{html.escape(text)}">{html.escape(text)}</a><span>2018-02-09</span></li>'
+                      for href, text in links)
+    return f"""<!DOCTYPE html><html><head><meta charset="gb2312"><title>{column}_{site}</title></head><body>
+<div class="header"><a href="/">首页</a> <a href="/zwgk/">政务公开</a></div>
+<div class="position">您当前的位置：首页 &gt; 政务公开 &gt; {column}</div>
+<ul class="list">{items}</ul><div class="page">{pager}</div>
+<div class="footer">主办单位：{site} ICP备05000001号</div></body></html>"""
+
+
+def _gov_site_yueyanglou() -> dict[str, Page]:
+    site = "岳阳楼区人民政府"
+    lines = _seed_lines("001_209cad49592183ba.txt")
+    title = "岳阳楼区2018年政府工作报告"
+    decoys = [("/zwgk/zfgzbg/201802/t20180210_2.html", "图解：2018年岳阳楼区政府工作报告"),
+              ("/zwgk/zfgzbg/201802/t20180211_3.html", "关于印发2018年政府工作报告重点工作分工的通知")]
+    page_1 = _listing(site, "政府工作报告", decoys, '<a href="index_1.html">下一页</a> <a href="index_1.html">尾页</a>')
+    page_2 = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201802/t20180209_1.html", title)],
+                      '<a href="index.html">上一页</a>')
+    decoy_body = _gov_article(site, decoys[0][1], ["一图读懂政府工作报告。", "数据来源：区统计局。"])
+    notice = _gov_article(site, decoys[1][1], ["各街道、区直各单位：现将2018年政府工作报告重点工作分工印发给你们，请认真贯彻执行。"])
+    gbk = "text/html"  # charset only in <meta>: the fetcher must find it there
+    return {
+        "/zwgk/zfgzbg/index.html": (page_1.encode("gb18030"), gbk),
+        "/zwgk/zfgzbg/index_1.html": (page_2.encode("gb18030"), gbk),
+        "/zwgk/zfgzbg/201802/t20180209_1.html": (_gov_article(site, title, lines).encode("gb18030"), gbk),
+        decoys[0][0]: (decoy_body.encode("gb18030"), gbk),
+        decoys[1][0]: (notice.encode("gb18030"), gbk),
+    }
+
+
+def _gov_site_chaoyang() -> dict[str, Page]:
+    site = "长春市朝阳区人民政府"
+    lines = _seed_lines("003_8ea44d03b180aae3.txt")
+    title = "朝阳区十八届人大一次会议政府工作报告"
+    half = len(lines) // 2
+    pager_1 = '<div class="pages"><span>1</span> <a href="t20161220_7_1.html">2</a> <a href="t20161220_7_1.html">下一页</a></div>'
+    pager_2 = '<div class="pages"><a href="t20161220_7.html">上一页</a> <a href="t20161220_7.html">1</a> <span>2</span></div>'
+    page_a = _gov_article(site, title, lines[:half], pager_1).replace("gb2312", "utf-8")
+    page_b = _gov_article(site, title, lines[half:], pager_2).replace("gb2312", "utf-8")
+    listing = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201612/t20161220_7.html", title),
+                                          ("/zwgk/zfgzbg/201612/t20161221_8.html", "《政府工作报告》解读")], "").replace("gb2312", "utf-8")
+    reading = _gov_article(site, "《政府工作报告》解读", ["解读：今年的报告有三个特点。"]).replace("gb2312", "utf-8")
+    utf8 = "text/html; charset=utf-8"
+    return {
+        "/zwgk/zfgzbg/index.html": (listing.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161220_7.html": (page_a.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161220_7_1.html": (page_b.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161221_8.html": (reading.encode(), utf8),
+    }
+
+
+def _forum_site() -> dict[str, Page]:
+    lines = _seed_lines("002_17662059089ff12f.txt")
+    title = "2023年大连市沙河口区政府工作报告"
+    thread = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} - 区域经济 - 区域数据论坛 - Powered by Discuz!</title></head>
+<body><div id="hd"><a href="forum.php">论坛</a> <a href="home.php">家园</a></div>
+<div id="pt">区域数据论坛 › 区域经济 › 查看内容</div>
+<div id="postlist"><table><tr><td class="pls">版主<br>积分 146870</td>
+<td class="t_f" id="postmessage_1">{_paragraphs(lines)}</td></tr></table></div>
+<div id="ft">Powered by Discuz! X3.4 © 2001-2023 Comsenz Inc.</div></body></html>"""
+    board = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>区域经济 - 区域数据论坛</title></head><body>
+<table id="threadlisttableid"><tr><th><a href="thread-1901-1-1.html">[辽宁] {title}</a></th></tr>
+<tr><th><a href="thread-1902-1-1.html">[辽宁] 2023年政府工作报告新闻发布会实录</a></th></tr></table>
+<div class="pg"><strong>1</strong></div></body></html>"""
+    presser = board.replace("threadlisttableid", "x")  # a non-report page, skipped by the look-alike rule
+    utf8 = "text/html; charset=utf-8"
+    return {"/forum-12-1.html": (board.encode(), utf8), "/thread-1901-1-1.html": (thread.encode(), utf8),
+            "/thread-1902-1-1.html": (presser.encode(), utf8)}
+
+
+def _farm_article(site: str, title: str, lines: list[str], watermark: str | None) -> str:
+    if watermark:
+        lines = [line.replace("我区", f"我{watermark}区") for line in lines]
+    preamble = f"下面是小编为大家整理的{title}，供大家参考。"
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)} - {site}</title></head><body>
+<div class="nav">当前位置：首页 &gt; 专题范文 &gt; 公文范文 &gt; 正文</div>
+<h1>{html.escape(title)}</h1><div class="meta">{site} 发表于：2023-08-10 16:10:07 来源：网友投稿</div>
+<div class="content"><p>{html.escape(preamble)}</p>{_paragraphs(lines)}
+<p>推荐访问：政府工作报告 {html.escape(title)}</p></div>
+<div class="hot"><h3>【精选推荐】</h3><ul><li><a href="/fanwen/88.html">2017年街道工作总结</a></li></ul></div>
+<div class="footer">Copyright © {site} 版权所有 ICP备18000001号</div></body></html>"""
+
+
+def _plain_copy(site: str, title: str, lines: list[str]) -> str:
+    """A farm page whose pasted text already carries the farm's junk (as seed 004 does)."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)} - {site}</title></head>
+<body><div class="content">{_paragraphs(lines)}</div><div class="footer">Copyright © {site} ICP备18000001号</div></body></html>"""
+
+
+def _farm_site_mumu() -> dict[str, Page]:
+    site = "木木文档网"
+    own = _seed_lines("004_46ac5d44bafe418d.txt")
+    mirror = _seed_lines("001_209cad49592183ba.txt")[3:]  # the gov page's info lines do not travel
+    listing = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>公文范文 - {site}</title></head><body><ul>
+<li><a href="/fanwen/1001.html">河西区政府工作报告【精选推荐】</a></li>
+<li><a href="/fanwen/1002.html">岳阳楼区政府2017年度工作报告</a></li></ul></body></html>"""
+    utf8 = "text/html; charset=utf-8"
+    return {
+        "/fanwen/index.html": (listing.encode(), utf8),
+        "/fanwen/1001.html": (_plain_copy(site, "河西区政府工作报告【精选推荐】", own).encode(), utf8),
+        "/fanwen/1002.html": (_farm_article(site, "岳阳楼区政府2017年度工作报告", mirror, watermark=site).encode(), utf8),
+    }
+
+
+def _farm_site_laomi() -> dict[str, Page]:
+    lines = _seed_lines("000_872d7ad3495691a0.txt")
+    page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>区级政府工作报告 - 老秘网</title></head><body>
+<div class="nav">老秘网 › 工作报告 › 政府工作报告</div><div class="content">{_paragraphs(lines)}</div>
+<div class="footer">老秘网 版权所有</div></body></html>"""
+    listing = """<!DOCTYPE html><html><head><meta charset="utf-8"><title>政府工作报告 - 老秘网</title></head><body>
+<ul><li><a href="/zfgzbg/2017/5521.html">区级政府工作报告</a></li></ul></body></html>"""
+    utf8 = "text/html; charset=utf-8"
+    return {"/zfgzbg/index.html": (listing.encode(), utf8), "/zfgzbg/2017/5521.html": (page.encode(), utf8)}
+
+
+SITES = {
+    "yueyanglou-gov": (_gov_site_yueyanglou, "/zwgk/zfgzbg/index.html"),
+    "chaoyang-gov": (_gov_site_chaoyang, "/zwgk/zfgzbg/index.html"),
+    "forum": (_forum_site, "/forum-12-1.html"),
+    "mumu-farm": (_farm_site_mumu, "/fanwen/index.html"),
+    "laomi-farm": (_farm_site_laomi, "/zfgzbg/index.html"),
+}
+
+
+def _handler(pages: dict[str, Page], log: list[str]) -> type[BaseHTTPRequestHandler]:
+    modified = formatdate(1_700_000_000, usegmt=True)
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+            log.append(f"{self.command} {self.path} inm={self.headers.get('If-None-Match')}")
+            if self.path == "/robots.txt":
+                return self._send(200, b"User-agent: *\nDisallow: /admin/\n", "text/plain")
+            if self.path not in pages:
+                return self._send(404, b"not found", "text/plain")
+            body, content_type = pages[self.path]
+            etag = '"' + hashlib.sha256(body).hexdigest()[:16] + '"'
+            if self.headers.get("If-None-Match") == etag:
+                self.send_response(304)
+                self.send_header("ETag", etag)
+                self.end_headers()
+                return None
+            return self._send(200, body, content_type, {"ETag": etag, "Last-Modified": modified})
+
+        def _send(self, status: int, body: bytes, content_type: str, headers: dict | None = None) -> None:
+            self.send_response(status)
+            self.send_header("Content-Type", content_type)
+            self.send_header("Content-Length", str(len(body)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return Handler
+
+
+@dataclass
+class RunningSite:
+    start_urls: list[str]
+    request_log: list[str]
+
+
+@contextlib.contextmanager
+def serve_sample_site(host: str = "127.0.0.1") -> Iterator[RunningSite]:
+    """Serve every sample host on its own ephemeral loopback port."""
+    servers, urls, request_log = [], [], []
+    try:
+        for build, start_path in SITES.values():
+            server = ThreadingHTTPServer((host, 0), _handler(build(), request_log))
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+            servers.append(server)
+            urls.append(f"http://{host}:{server.server_address[1]}{start_path}")
+        yield RunningSite(start_urls=urls, request_log=request_log)
+    finally:
+        for server in servers:
+            server.shutdown()
+            server.server_close()

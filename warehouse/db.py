@@ -1,0 +1,156 @@
+"""Opening the warehouse: paths, migrations, views, locks.
+
+DuckDB lets one process write a database file at a time, and a writer cannot
+open the file while another process holds it (even read-only). So writers
+keep their connection only for the length of one load transaction, and wait
+(with a log line) while someone else holds the file. Two flow runs are kept
+from interleaving by an advisory lock file beside the database.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+import os
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import duckdb
+
+log = logging.getLogger("govreports.warehouse")
+
+MIGRATIONS_DIR = Path(__file__).parent / "migrations"
+VIEWS_DIR = Path(__file__).parent / "views"
+
+DEFAULT_DB = "data/warehouse.duckdb"
+DEFAULT_DATA = "data"
+
+
+class WarehouseError(RuntimeError):
+    """The warehouse cannot be opened or created; the message is one line for users."""
+
+
+def default_db_path() -> Path:
+    return Path(os.environ.get("GOVREPORTS_DB", DEFAULT_DB))
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("GOVREPORTS_DATA", DEFAULT_DATA))
+
+
+def raw_dir_for(db_path: Path | None) -> Path:
+    """The raw archive: `$GOVREPORTS_DATA/raw`, else `raw/` beside a non-default warehouse."""
+    if "GOVREPORTS_DATA" in os.environ or db_path is None:
+        return default_data_dir() / "raw"
+    return Path(db_path).parent / "raw"
+
+
+def _is_lock_conflict(error: duckdb.Error) -> bool:
+    return "lock" in str(error).lower()
+
+
+def _connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
+    deadline = time.monotonic() + wait_seconds
+    announced = False
+    while True:
+        try:
+            return duckdb.connect(str(path), read_only=read_only)
+        except duckdb.IOException as error:
+            if not _is_lock_conflict(error) or time.monotonic() >= deadline:
+                raise WarehouseError(f"cannot open warehouse {path}: {_first_line(error)}") from error
+            if not announced:
+                log.warning("warehouse %s is held by another process; waiting up to %.0fs", path, wait_seconds)
+                announced = True
+            time.sleep(0.5)
+        except duckdb.Error as error:
+            raise WarehouseError(f"cannot open warehouse {path}: {_first_line(error)}") from error
+
+
+def _first_line(error: BaseException) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> int:
+    """Apply numbered migrations not yet applied; (re)create views. Returns the schema version."""
+    con.execute(
+        "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER PRIMARY KEY, name VARCHAR, applied_at TIMESTAMP)"
+    )
+    applied = {row[0] for row in con.execute("SELECT version FROM schema_version").fetchall()}
+    version = max(applied, default=0)
+    for path in sorted(MIGRATIONS_DIR.glob("*.sql")):
+        number = int(path.name.split("_", 1)[0])
+        if number in applied:
+            continue
+        con.execute("BEGIN")
+        con.execute(path.read_text(encoding="utf-8"))
+        con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [number, path.name])
+        con.execute("COMMIT")
+        version = max(version, number)
+    for path in sorted(VIEWS_DIR.glob("*.sql")):
+        con.execute(path.read_text(encoding="utf-8"))
+    return version
+
+
+def _ensure_parent(path: Path) -> None:
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise WarehouseError(f"cannot create directory {path.parent}: {error.strerror}") from error
+
+
+@contextlib.contextmanager
+def writer_lock(path: Path, *, wait_seconds: float = 3600.0) -> Iterator[None]:
+    """Serialise flow runs on one warehouse: a second run waits for the first."""
+    _ensure_parent(path)
+    lock_path = path.with_name(path.name + ".lock")
+    with open(lock_path, "a+") as handle:
+        deadline = time.monotonic() + wait_seconds
+        announced = False
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    raise WarehouseError(f"another govreports run holds {lock_path}; gave up after {wait_seconds:.0f}s")
+                if not announced:
+                    log.warning("another govreports run is loading %s; waiting for it to finish", path)
+                    announced = True
+                time.sleep(0.5)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+@contextlib.contextmanager
+def connect_writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A short-lived read-write connection with the schema up to date."""
+    _ensure_parent(path)
+    con = _connect(path, read_only=False, wait_seconds=wait_seconds)
+    try:
+        migrate(con)
+        yield con
+    finally:
+        con.close()
+
+
+def check_writable(path: Path) -> None:
+    """Fail early, with one line, when the warehouse cannot be created or is not DuckDB."""
+    with connect_writer(path, wait_seconds=5.0):
+        pass
+
+
+@contextlib.contextmanager
+def connect_reader(path: Path, *, wait_seconds: float = 60.0) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A read-only connection: safe for ad hoc SQL, cannot change anything."""
+    if not path.exists():
+        raise WarehouseError(f"no warehouse at {path} (run `govreports backfill` or `govreports demo` first)")
+    con = _connect(path, read_only=True, wait_seconds=wait_seconds)
+    try:
+        yield con
+    finally:
+        con.close()
