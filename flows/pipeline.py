@@ -12,8 +12,10 @@ import asyncio
 import datetime as dt
 import hashlib
 import logging
+import queue
+import threading
 import uuid
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -150,16 +152,53 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known]) 
                              raw_sha256s=(sha,), changed=not unchanged)
 
 
-async def _collect(agen) -> list:
-    return [item async for item in agen]
+_DONE = object()
+
+
+def _iterate_async(agen: AsyncIterator, buffer: int = 256) -> Iterator:
+    """Consume an async generator from synchronous code through a bounded queue.
+
+    The crawl runs on its own event loop in a thread, so fetching continues
+    while a batch is being processed, and the bounded queue keeps memory
+    proportional to the batch size rather than to the number of pages.
+    """
+    items: queue.Queue = queue.Queue(maxsize=buffer)
+    stop = threading.Event()
+
+    async def pump() -> None:
+        try:
+            async for item in agen:
+                while not stop.is_set():
+                    try:
+                        items.put(item, timeout=0.1)
+                        break
+                    except queue.Full:
+                        await asyncio.sleep(0.05)
+                if stop.is_set():
+                    return
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            items.put(error)
+            return
+        items.put(_DONE)
+
+    thread = threading.Thread(target=asyncio.run, args=(pump(),), name="crawl", daemon=True)
+    thread.start()
+    try:
+        while (item := items.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
 
 
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
-            config: FetchConfig) -> Iterable[PageFetch | ReportPage | Skip]:
+            config: FetchConfig) -> Iterator[PageFetch | ReportPage | Skip]:
     if from_dir is not None:
         yield from local_reports(from_dir, archive, known)
     if sites:
-        yield from asyncio.run(_collect(crawl(sites, archive, known, config)))
+        yield from _iterate_async(crawl(sites, archive, known, config))
 
 
 # -- the run -------------------------------------------------------------------------------
@@ -176,7 +215,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             known = load.known_pages(con)
         fetches: list[PageFetch] = []
         reports: list[ReportPage] = []
-        for item in runner("acquire", lambda: list(acquire(sites, from_dir, archive, known, config))):
+        for item in acquire(sites, from_dir, archive, known, config):
             if isinstance(item, PageFetch):
                 summary.count(item)
                 fetches.append(item)

@@ -228,3 +228,22 @@ def serve_sample_site(host: str = "127.0.0.1") -> Iterator[RunningSite]:
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def main() -> None:
+    """`python -m flows.sample_site`: serve the sample web and print its start URLs as JSON, until killed."""
+    import json
+    import sys
+    import time
+
+    with serve_sample_site() as site:
+        print(json.dumps(site.start_urls), flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
