@@ -31,6 +31,7 @@ from tasks.segment import segment_many
 from tasks.sources import Site
 from warehouse import db as warehouse_db
 from warehouse import load
+from warehouse.topics import sync_topic_terms
 
 log = logging.getLogger("govreports.pipeline")
 
@@ -212,6 +213,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
     with warehouse_db.writer_lock(db_path):
         with warehouse_db.connect_writer(db_path) as con:
+            sync_topic_terms(con)
             known = load.known_pages(con)
         fetches: list[PageFetch] = []
         reports: list[ReportPage] = []

@@ -18,6 +18,7 @@ from tasks.parse import ParseError, parse_document
 from tasks.records import PageText
 from warehouse import db as warehouse_db
 from warehouse import load
+from warehouse.topics import sync_topic_terms
 
 DERIVED_TABLES = ("indicators", "terms", "segmentations", "document_sources", "documents")
 
@@ -72,6 +73,7 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline)
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
     with warehouse_db.writer_lock(db_path):
         with warehouse_db.connect_writer(db_path) as con:
+            sync_topic_terms(con)
             authority_of = dict(con.execute("SELECT url, authority FROM document_sources").fetchall())
             reports, failures = archived_reports(con, archive, authority_of)
         summary.failures.extend(failures)
