@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import sys
+import tempfile
 from pathlib import Path
 from typing import NoReturn
 
@@ -131,8 +132,9 @@ def run_demo() -> str:
 
     db_path = warehouse_db.default_db_path()
     warehouse_db.check_writable(db_path)
-    with serve_sample_site() as site:
-        result = backfill(urls=site.start_urls, db=str(db_path))
+    with serve_sample_site() as site, tempfile.TemporaryDirectory() as tmp:
+        sources = site.write_sources(Path(tmp) / "sample-sources.yaml")
+        result = backfill(sources_file=str(sources), db=str(db_path))
     table = run_sql(DEMO_QUERY, db_path, "table")
     return (f"{table}\n\nloaded into {db_path}: {result['documents_new']} new documents, "
             f"{result['indicators_loaded']} indicators, {result['errors']} failed pages")

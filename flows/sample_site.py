@@ -62,10 +62,10 @@ def _gov_site_yueyanglou() -> dict[str, Page]:
     site = "岳阳楼区人民政府"
     lines = _seed_lines("001_209cad49592183ba.txt")
     title = "岳阳楼区2018年政府工作报告"
-    decoys = [("/zwgk/zfgzbg/201802/t20180210_2.html", "图解：2018年岳阳楼区政府工作报告"),
-              ("/zwgk/zfgzbg/201802/t20180211_3.html", "关于印发2018年政府工作报告重点工作分工的通知")]
+    decoys = [("/zwgk/zfgzbg/201802/t20180210_4476950.html", "图解：2018年岳阳楼区政府工作报告"),
+              ("/zwgk/zfgzbg/201802/t20180211_4477012.html", "关于印发2018年政府工作报告重点工作分工的通知")]
     page_1 = _listing(site, "政府工作报告", decoys, '<a href="index_1.html">下一页</a> <a href="index_1.html">尾页</a>')
-    page_2 = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201802/t20180209_1.html", title)],
+    page_2 = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201802/t20180209_4476921.html", title)],
                       '<a href="index.html">上一页</a>')
     decoy_body = _gov_article(site, decoys[0][1], ["一图读懂政府工作报告。", "数据来源：区统计局。"])
     notice = _gov_article(site, decoys[1][1], ["各街道、区直各单位：现将2018年政府工作报告重点工作分工印发给你们，请认真贯彻执行。"])
@@ -73,7 +73,7 @@ def _gov_site_yueyanglou() -> dict[str, Page]:
     return {
         "/zwgk/zfgzbg/index.html": (page_1.encode("gb18030"), gbk),
         "/zwgk/zfgzbg/index_1.html": (page_2.encode("gb18030"), gbk),
-        "/zwgk/zfgzbg/201802/t20180209_1.html": (_gov_article(site, title, lines).encode("gb18030"), gbk),
+        "/zwgk/zfgzbg/201802/t20180209_4476921.html": (_gov_article(site, title, lines).encode("gb18030"), gbk),
         decoys[0][0]: (decoy_body.encode("gb18030"), gbk),
         decoys[1][0]: (notice.encode("gb18030"), gbk),
     }
@@ -84,19 +84,19 @@ def _gov_site_chaoyang() -> dict[str, Page]:
     lines = _seed_lines("003_8ea44d03b180aae3.txt")
     title = "朝阳区十八届人大一次会议政府工作报告"
     half = len(lines) // 2
-    pager_1 = '<div class="pages"><span>1</span> <a href="t20161220_7_1.html">2</a> <a href="t20161220_7_1.html">下一页</a></div>'
-    pager_2 = '<div class="pages"><a href="t20161220_7.html">上一页</a> <a href="t20161220_7.html">1</a> <span>2</span></div>'
+    pager_1 = '<div class="pages"><span>1</span> <a href="t20161220_2853301_1.html">2</a> <a href="t20161220_2853301_1.html">下一页</a></div>'
+    pager_2 = '<div class="pages"><a href="t20161220_2853301.html">上一页</a> <a href="t20161220_2853301.html">1</a> <span>2</span></div>'
     page_a = _gov_article(site, title, lines[:half], pager_1).replace("gb2312", "utf-8")
     page_b = _gov_article(site, title, lines[half:], pager_2).replace("gb2312", "utf-8")
-    listing = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201612/t20161220_7.html", title),
-                                          ("/zwgk/zfgzbg/201612/t20161221_8.html", "《政府工作报告》解读")], "").replace("gb2312", "utf-8")
+    listing = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201612/t20161220_2853301.html", title),
+                                          ("/zwgk/zfgzbg/201612/t20161221_2853390.html", "《政府工作报告》解读")], "").replace("gb2312", "utf-8")
     reading = _gov_article(site, "《政府工作报告》解读", ["解读：今年的报告有三个特点。"]).replace("gb2312", "utf-8")
     utf8 = "text/html; charset=utf-8"
     return {
         "/zwgk/zfgzbg/index.html": (listing.encode(), utf8),
-        "/zwgk/zfgzbg/201612/t20161220_7.html": (page_a.encode(), utf8),
-        "/zwgk/zfgzbg/201612/t20161220_7_1.html": (page_b.encode(), utf8),
-        "/zwgk/zfgzbg/201612/t20161221_8.html": (reading.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161220_2853301.html": (page_a.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161220_2853301_1.html": (page_b.encode(), utf8),
+        "/zwgk/zfgzbg/201612/t20161221_2853390.html": (reading.encode(), utf8),
     }
 
 
@@ -164,12 +164,12 @@ def _farm_site_laomi() -> dict[str, Page]:
     return {"/zfgzbg/index.html": (listing.encode(), utf8), "/zfgzbg/2017/5521.html": (page.encode(), utf8)}
 
 
-SITES = {
-    "yueyanglou-gov": (_gov_site_yueyanglou, "/zwgk/zfgzbg/index.html"),
-    "chaoyang-gov": (_gov_site_chaoyang, "/zwgk/zfgzbg/index.html"),
-    "forum": (_forum_site, "/forum-12-1.html"),
-    "mumu-farm": (_farm_site_mumu, "/fanwen/index.html"),
-    "laomi-farm": (_farm_site_laomi, "/zfgzbg/index.html"),
+SITES = {  # name: (pages, start path, authority)
+    "岳阳楼区人民政府": (_gov_site_yueyanglou, "/zwgk/zfgzbg/index.html", "official"),
+    "长春市朝阳区人民政府": (_gov_site_chaoyang, "/zwgk/zfgzbg/index.html", "official"),
+    "区域数据论坛": (_forum_site, "/forum-12-1.html", "mirror"),
+    "木木文档网": (_farm_site_mumu, "/fanwen/index.html", "mirror"),
+    "老秘网": (_farm_site_laomi, "/zfgzbg/index.html", "mirror"),
 }
 
 
@@ -211,19 +211,29 @@ def _handler(pages: dict[str, Page], log: list[str]) -> type[BaseHTTPRequestHand
 class RunningSite:
     start_urls: list[str]
     request_log: list[str]
+    sources: list[dict]
+
+    def write_sources(self, path: Path) -> Path:
+        """The sample web as a sources file (names, authority, a quick loopback pace)."""
+        import yaml
+
+        path.write_text(yaml.safe_dump({"sites": self.sources}, allow_unicode=True, sort_keys=False), encoding="utf-8")
+        return path
 
 
 @contextlib.contextmanager
 def serve_sample_site(host: str = "127.0.0.1") -> Iterator[RunningSite]:
     """Serve every sample host on its own ephemeral loopback port."""
-    servers, urls, request_log = [], [], []
+    servers, urls, sources, request_log = [], [], [], []
     try:
-        for build, start_path in SITES.values():
+        for name, (build, start_path, authority) in SITES.items():
             server = ThreadingHTTPServer((host, 0), _handler(build(), request_log))
             threading.Thread(target=server.serve_forever, daemon=True).start()
             servers.append(server)
-            urls.append(f"http://{host}:{server.server_address[1]}{start_path}")
-        yield RunningSite(start_urls=urls, request_log=request_log)
+            url = f"http://{host}:{server.server_address[1]}{start_path}"
+            urls.append(url)
+            sources.append({"name": name, "start_urls": [url], "authority": authority, "min_delay": 0.1})
+        yield RunningSite(start_urls=urls, request_log=request_log, sources=sources)
     finally:
         for server in servers:
             server.shutdown()
@@ -237,6 +247,8 @@ def main() -> None:
     import time
 
     with serve_sample_site() as site:
+        if len(sys.argv) > 1:  # write a sources file there, for deployments
+            site.write_sources(Path(sys.argv[1]))
         print(json.dumps(site.start_urls), flush=True)
         try:
             while True:

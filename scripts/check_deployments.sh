@@ -31,12 +31,11 @@ for name in scrape/daily backfill/manual reprocess/manual; do
 done
 
 "$BIN/prefect" worker start --pool govreports >"$work/worker.log" 2>&1 & pids+=($!)
-"$BIN/python" -m flows.sample_site >"$work/site.txt" & pids+=($!)
+"$BIN/python" -m flows.sample_site "$work/sources.yaml" >"$work/site.txt" & pids+=($!)
 for _ in $(seq 1 30); do [ -s "$work/site.txt" ] && break; sleep 0.5; done
-urls=$(head -1 "$work/site.txt")
 
 timeout 600 "$BIN/prefect" deployment run backfill/manual \
-  --param "urls=$urls" --param "db=$db" --watch --watch-timeout 540 | tee "$work/run.log"
+  --param "sources_file=$work/sources.yaml" --param "db=$db" --watch --watch-timeout 540 | tee "$work/run.log"
 grep -q "Completed" "$work/run.log" || { echo "backfill run did not complete"; tail -50 "$work/worker.log"; exit 1; }
 
 documents=$("$BIN/govreports" sql "SELECT count(*) AS n FROM documents" --db "$db" --format csv | tail -1)

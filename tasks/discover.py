@@ -17,7 +17,7 @@ from tasks.parse import block_lines, cjk_count
 from tasks.records import PageText
 
 _REPORT_TITLE = re.compile(
-    r"政府工作报告|人民政府工作报告|在.{0,40}(?:人民代表大会|人代会).{0,30}上的?(?:政府工作)?报告|政府工作报告全文"
+    r"政府(?:[0-9０-９]{4}年度?)?工作报告|在.{0,40}(?:人民代表大会|人代会).{0,30}上的?(?:政府工作)?报告|政府工作报告全文"
 )
 # Checked before the report pattern: these pages mention 政府工作报告 but are not one.
 _LOOKALIKES: tuple[tuple[str, str], ...] = (
@@ -143,11 +143,21 @@ def part_links(html: str, page_url: str) -> list[str]:
     Only URLs in the same directory sharing the first page's stem count, so
     a 下一页 link to the next *article* is not mistaken for a continuation.
     """
-    first = first_part_url(page_url)
+    links = page_links(html, page_url)
+    # The page's own stem first (t123.html links t123_1.html); if this page is
+    # itself a later part (t123_2.html), the first page's stem.
+    for first in dict.fromkeys([page_url, first_part_url(page_url)]):
+        parts = _numbered_parts(links, page_url, first)
+        if parts:
+            return parts
+    return []
+
+
+def _numbered_parts(links: list[Link], page_url: str, first: str) -> list[str]:
     first_path = urlsplit(first).path
     stem, ext = splitext(basename(first_path))
     numbered: dict[int, str] = {}
-    for link in page_links(html, page_url):
+    for link in links:
         path = urlsplit(link.url).path
         if urlsplit(link.url).netloc != urlsplit(page_url).netloc or dirname(path) != dirname(first_path):
             continue
@@ -203,7 +213,7 @@ def page_kind(page: PageText, html: str, url: str) -> str:
         return "report"
     links = page_links(html, url)
     body_cjk = cjk_count("\n".join(page.lines))
-    if len(links) >= 5 and any(mentions_report(link.text) for link in links):
+    if any(mentions_report(link.text) for link in links):
         return "listing"
     if len(links) >= 10 and body_cjk < 2000:
         return "listing"

@@ -374,7 +374,6 @@ class Crawler:
             await self.process_listing(site, url, fetched, html, budget)
 
     def schedule_report(self, site: Site, url: str) -> None:
-        url = discover.first_part_url(url)
         if url in self.reports_seen:
             return
         if _netloc(url) not in self.allowed_hosts:

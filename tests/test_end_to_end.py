@@ -21,12 +21,13 @@ def backfilled(prefect_harness, sample_site, tmp_path):
     from flows.prefect_flows import backfill
 
     db_path = tmp_path / "warehouse.duckdb"
-    result = backfill(urls=sample_site.start_urls, db=str(db_path))
-    return db_path, result, sample_site
+    sources = sample_site.write_sources(tmp_path / "sources.yaml")
+    result = backfill(sources_file=str(sources), db=str(db_path))
+    return db_path, result, sample_site, sources
 
 
 def test_backfill_loads_one_document_per_seed_report(backfilled):
-    db_path, result, _ = backfilled
+    db_path, result, _, _ = backfilled
     with duckdb.connect(str(db_path), read_only=True) as con:
         documents = con.execute(
             "SELECT region_code, region_name, plan_year, source_count FROM documents ORDER BY region_code"
@@ -37,7 +38,7 @@ def test_backfill_loads_one_document_per_seed_report(backfilled):
 
 
 def test_a_mirrored_report_is_one_document_with_two_sources(backfilled):
-    db_path, _, _ = backfilled
+    db_path, _, _, _ = backfilled
     with duckdb.connect(str(db_path), read_only=True) as con:
         rows = con.execute(
             "SELECT s.authority, d.canonical_url = s.url FROM documents d JOIN document_sources s USING (doc_id) "
@@ -47,7 +48,7 @@ def test_a_mirrored_report_is_one_document_with_two_sources(backfilled):
 
 
 def test_gdp_rows_match_the_gold_file(backfilled):
-    db_path, _, _ = backfilled
+    db_path, _, _, _ = backfilled
     region_of = {f: g["region_code"] for f, g in gold_documents().items()}
     expected = {
         (region_of[g["file"]], g["basis"], g["metric"], int(g["period_start"]), int(g["period_end"]), float(g["value"]))
@@ -62,7 +63,7 @@ def test_gdp_rows_match_the_gold_file(backfilled):
 
 
 def test_a_clean_run_records_no_page_errors_and_one_run_row(backfilled):
-    db_path, result, _ = backfilled
+    db_path, result, _, _ = backfilled
     with duckdb.connect(str(db_path), read_only=True) as con:
         errors = con.execute("SELECT count(*) FROM pages WHERE error IS NOT NULL").fetchone()[0]
         runs = con.execute("SELECT flow, documents_new FROM runs").fetchall()
@@ -73,10 +74,10 @@ def test_a_clean_run_records_no_page_errors_and_one_run_row(backfilled):
 def test_a_second_identical_backfill_changes_no_row(backfilled):
     from flows.prefect_flows import backfill
 
-    db_path, _, site = backfilled
+    db_path, _, site, sources = backfilled
     before = snapshot(db_path)
     site.request_log.clear()
-    result = backfill(urls=site.start_urls, db=str(db_path))
+    result = backfill(sources_file=str(sources), db=str(db_path))
     assert snapshot(db_path) == before
     assert result["documents_new"] == 0 and result["documents_changed"] == 0
     conditional = [line for line in site.request_log if "inm=None" not in line and "robots" not in line]

@@ -190,8 +190,6 @@ def _upsert_sources(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt
     """Add copies not yet listed; True when the document's source list changed."""
     changed = False
     for copy, similarity in doc.sources:
-        if "doc_id" in copy.extra:  # an already-loaded canonical copy: its row exists
-            continue
         row = con.execute(
             "SELECT copy_sha256, similarity FROM document_sources WHERE doc_id = ? AND url = ?",
             [doc.doc_id, copy.url],
