@@ -500,7 +500,9 @@ class Crawler:
         parts = urlsplit(url)
         robots_url = f"{parts.scheme}://{parts.netloc}/robots.txt"
         fetched = await self.fetch(robots_url, "robots", site)
-        self.emit(fetched.fetch)
+        if fetched.fetch.http_status is not None:
+            # An unreachable host is recorded once, on the page asked for, not also on its robots.txt.
+            self.emit(fetched.fetch)
         if fetched.data is None or fetched.fetch.http_status not in (200, 304):
             return None  # missing robots.txt: everything allowed
         text, _ = decode_html(fetched.data, fetched.fetch.charset)

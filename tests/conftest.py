@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import csv
+import logging
 import os
+import sys
 from pathlib import Path
 
 import pytest
+
+# Prefect telemetry would try the network; tests use loopback only.
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 FIXTURES = Path(__file__).parent / "fixtures"
 GOLD = FIXTURES / "gold"
@@ -27,6 +32,23 @@ def sample_site():
 
     with serve_sample_site() as site:
         yield site
+
+
+@pytest.fixture(autouse=True)
+def _prefect_console_follows_stderr():
+    """Point Prefect's console log handler back at a live stderr after each test.
+
+    Prefect may (re)configure logging during a flow run; when that happens inside a
+    test using `capsys`, its handler keeps that test's capture stream, which pytest
+    closes when the test ends, and every later log line would raise.
+    """
+    yield
+    for handler in logging.getLogger().handlers:
+        stream = getattr(handler, "stream", None)
+        if stream is not None and getattr(stream, "closed", False):
+            handler.stream = sys.stderr  # not setStream(): it would flush the closed stream
+            if hasattr(handler, "console"):
+                handler.console.file = sys.stderr
 
 
 @pytest.fixture(autouse=True)
