@@ -10,6 +10,7 @@ import argparse
 import csv
 import io
 import json
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -140,8 +141,19 @@ def run_demo() -> str:
             f"{result['indicators_loaded']} indicators, {result['errors']} failed pages")
 
 
+def _prefect_defaults() -> None:
+    """Defaults for Prefect's ephemeral API when no server is configured (a user's settings win).
+
+    The demo runs offline, so no telemetry; and a busy 2-core machine can need
+    more than Prefect's 20 s to start the temporary API server.
+    """
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    _prefect_defaults()
     try:
         if args.command in ("backfill", "scrape", "reprocess"):
             _check_run_arguments(args)
