@@ -57,21 +57,26 @@ class ListingLinks:
     pages: tuple[str, ...]  # further listing pages (pagination)
 
 
+def _compact(title: str) -> str:
+    """Titles are matched without spaces: CMS templates letter-space them (政 府 工 作 报 告)."""
+    return "".join(title.split())
+
+
 def lookalike_reason(title: str) -> str | None:
     """'look-alike: 解读' for pages that talk about a report but are not one."""
     for pattern, reason in _LOOKALIKE_RES:
-        if pattern.search(title):
+        if pattern.search(_compact(title)):
             return f"look-alike: {reason}"
     return None
 
 
 def is_report_title(title: str) -> bool:
-    return bool(_REPORT_TITLE.search(title)) and lookalike_reason(title) is None
+    return bool(_REPORT_TITLE.search(_compact(title))) and lookalike_reason(title) is None
 
 
 def mentions_report(title: str) -> bool:
     """The title talks about a work report (possibly a look-alike)."""
-    return bool(_REPORT_TITLE.search(title)) or "工作报告" in title
+    return bool(_REPORT_TITLE.search(_compact(title))) or "工作报告" in _compact(title)
 
 
 def page_links(html: str, base_url: str, selector: str | None = None) -> list[Link]:
@@ -99,6 +104,7 @@ def listing_links(html: str, base_url: str, selector: str | None = None) -> List
     links = page_links(html, base_url, selector)
     reports: list[Link] = []
     skipped: list[tuple[Link, str]] = []
+    columns: list[str] = []
     for link in links:
         if link.url == base_url:
             continue
@@ -106,9 +112,28 @@ def listing_links(html: str, base_url: str, selector: str | None = None) -> List
         if mentions_report(link.text) and reason:
             skipped.append((link, reason))
         elif is_report_title(link.text):
-            reports.append(link)
-    pages = pagination_links(html, base_url, page_links(html, base_url))
-    return ListingLinks(tuple(reports), tuple(skipped), tuple(pages))
+            # A column titled 政府工作报告 (from a site's nav or a 政务公开 index) is a listing to follow.
+            if not is_column_url(link.url):
+                reports.append(link)
+            elif not _same_column(link.url, base_url):
+                columns.append(link.url)
+    pages = pagination_links(html, base_url, page_links(html, base_url)) + columns
+    return ListingLinks(tuple(reports), tuple(skipped), tuple(dict.fromkeys(pages)))
+
+
+def _same_column(url: str, base_url: str) -> bool:
+    a, b = urlsplit(url), urlsplit(base_url)
+    column = lambda path: path if path.endswith("/") else dirname(path) + "/"  # noqa: E731
+    return a.netloc == b.netloc and column(a.path) == column(b.path) and _TRS_INDEX.search(a.path) is None
+
+
+def is_column_url(url: str) -> bool:
+    """A column (listing) address such as `/zwgk/zfgzbg/` or `.../index_2.html`, never an article.
+
+    Navigation bars link the column itself under the title 政府工作报告.
+    """
+    path = urlsplit(url).path
+    return path == "" or path.endswith("/") or bool(_TRS_INDEX.search(path))
 
 
 def pagination_links(html: str, base_url: str, links: list[Link]) -> list[str]:

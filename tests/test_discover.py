@@ -23,6 +23,7 @@ BASE = "http://gov.example/zwgk/zfgzbg/index.html"
 
 @pytest.mark.parametrize("title", [
     "政府工作报告",
+    "2021年 政 府 工 作 报 告",
     "2019年XX区政府工作报告",
     "2020年某某市人民政府工作报告",
     "在某某区第十七届人民代表大会第五次会议上的报告",
@@ -62,6 +63,18 @@ def test_listing_links_reports_skips_and_pagination():
     assert [(link.url, reason) for link, reason in found.skipped] == [
         ("http://gov.example/zwgk/zfgzbg/t20190111_124.html", "look-alike: 解读")]
     assert found.pages == ("http://gov.example/zwgk/zfgzbg/index_1.html",)
+
+
+def test_a_nav_link_to_the_column_is_followed_as_a_listing_not_fetched_as_a_report():
+    html = listing_html(
+        [("/zwgk/zfgzbg/", "政府工作报告"),  # this very column, linked from the nav bar
+         ("/zwgk/zfgzbg/index.html", "政府工作报告"),
+         ("/qzf/zfgzbg/", "区政府工作报告"),  # another column of reports on the same site
+         ("t20230115_1.html", "2023年政府工作报告")],
+    )
+    found = listing_links(html, BASE)
+    assert [link.url for link in found.reports] == ["http://gov.example/zwgk/zfgzbg/t20230115_1.html"]
+    assert found.pages == ("http://gov.example/qzf/zfgzbg/",)
 
 
 def test_trs_js_pager():
