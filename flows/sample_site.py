@@ -25,7 +25,7 @@ SEEDS_DIR = Path(__file__).parent / "sample_seeds"
 Page = tuple[bytes, str]  # body, content type
 
 
-def _seed_lines(name: str) -> list[str]:
+def seed_lines(name: str) -> list[str]:
     text = (SEEDS_DIR / name).read_text(encoding="utf-8")
     return [line.strip() for line in text.splitlines() if line.strip()]
 
@@ -34,7 +34,7 @@ def _paragraphs(lines: list[str]) -> str:
     return "\n".join(f"<p>{html.escape(line)}</p>" for line in lines)
 
 
-def _gov_article(site: str, title: str, lines: list[str], pager: str = "") -> str:
+def gov_article(site: str, title: str, lines: list[str], pager: str = "") -> str:
     return f"""<!DOCTYPE html><html><head><meta http-equiv="Content-Type" content="text/html; charset=gb2312">
 <title>{html.escape(title)}_{site}</title></head><body>
 <div class="header"><a href="/">首页</a> <a href="/zwgk/">政务公开</a> <a href="/zwfw/">政务服务</a> <a href="/hdjl/">互动交流</a></div>
@@ -48,7 +48,7 @@ def _gov_article(site: str, title: str, lines: list[str], pager: str = "") -> st
 </body></html>"""
 
 
-def _listing(site: str, column: str, links: list[tuple[str, str]], pager: str) -> str:
+def listing_page(site: str, column: str, links: list[tuple[str, str]], pager: str) -> str:
     items = "\n".join(f'<li><a href="{href}" title="{html.escape(text)}">{html.escape(text)}</a><span>2018-02-09</span></li>'
                       for href, text in links)
     return f"""<!DOCTYPE html><html><head><meta charset="gb2312"><title>{column}_{site}</title></head><body>
@@ -60,20 +60,20 @@ def _listing(site: str, column: str, links: list[tuple[str, str]], pager: str) -
 
 def _gov_site_yueyanglou() -> dict[str, Page]:
     site = "岳阳楼区人民政府"
-    lines = _seed_lines("001_209cad49592183ba.txt")
+    lines = seed_lines("001_209cad49592183ba.txt")
     title = "岳阳楼区2018年政府工作报告"
     decoys = [("/zwgk/zfgzbg/201802/t20180210_4476950.html", "图解：2018年岳阳楼区政府工作报告"),
               ("/zwgk/zfgzbg/201802/t20180211_4477012.html", "关于印发2018年政府工作报告重点工作分工的通知")]
-    page_1 = _listing(site, "政府工作报告", decoys, '<a href="index_1.html">下一页</a> <a href="index_1.html">尾页</a>')
-    page_2 = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201802/t20180209_4476921.html", title)],
+    page_1 = listing_page(site, "政府工作报告", decoys, '<a href="index_1.html">下一页</a> <a href="index_1.html">尾页</a>')
+    page_2 = listing_page(site, "政府工作报告", [("/zwgk/zfgzbg/201802/t20180209_4476921.html", title)],
                       '<a href="index.html">上一页</a>')
-    decoy_body = _gov_article(site, decoys[0][1], ["一图读懂政府工作报告。", "数据来源：区统计局。"])
-    notice = _gov_article(site, decoys[1][1], ["各街道、区直各单位：现将2018年政府工作报告重点工作分工印发给你们，请认真贯彻执行。"])
+    decoy_body = gov_article(site, decoys[0][1], ["一图读懂政府工作报告。", "数据来源：区统计局。"])
+    notice = gov_article(site, decoys[1][1], ["各街道、区直各单位：现将2018年政府工作报告重点工作分工印发给你们，请认真贯彻执行。"])
     gbk = "text/html"  # charset only in <meta>: the fetcher must find it there
     return {
         "/zwgk/zfgzbg/index.html": (page_1.encode("gb18030"), gbk),
         "/zwgk/zfgzbg/index_1.html": (page_2.encode("gb18030"), gbk),
-        "/zwgk/zfgzbg/201802/t20180209_4476921.html": (_gov_article(site, title, lines).encode("gb18030"), gbk),
+        "/zwgk/zfgzbg/201802/t20180209_4476921.html": (gov_article(site, title, lines).encode("gb18030"), gbk),
         decoys[0][0]: (decoy_body.encode("gb18030"), gbk),
         decoys[1][0]: (notice.encode("gb18030"), gbk),
     }
@@ -81,16 +81,16 @@ def _gov_site_yueyanglou() -> dict[str, Page]:
 
 def _gov_site_chaoyang() -> dict[str, Page]:
     site = "长春市朝阳区人民政府"
-    lines = _seed_lines("003_8ea44d03b180aae3.txt")
+    lines = seed_lines("003_8ea44d03b180aae3.txt")
     title = "朝阳区十八届人大一次会议政府工作报告"
     half = len(lines) // 2
     pager_1 = '<div class="pages"><span>1</span> <a href="t20161220_2853301_1.html">2</a> <a href="t20161220_2853301_1.html">下一页</a></div>'
     pager_2 = '<div class="pages"><a href="t20161220_2853301.html">上一页</a> <a href="t20161220_2853301.html">1</a> <span>2</span></div>'
-    page_a = _gov_article(site, title, lines[:half], pager_1).replace("gb2312", "utf-8")
-    page_b = _gov_article(site, title, lines[half:], pager_2).replace("gb2312", "utf-8")
-    listing = _listing(site, "政府工作报告", [("/zwgk/zfgzbg/201612/t20161220_2853301.html", title),
+    page_a = gov_article(site, title, lines[:half], pager_1).replace("gb2312", "utf-8")
+    page_b = gov_article(site, title, lines[half:], pager_2).replace("gb2312", "utf-8")
+    listing = listing_page(site, "政府工作报告", [("/zwgk/zfgzbg/201612/t20161220_2853301.html", title),
                                           ("/zwgk/zfgzbg/201612/t20161221_2853390.html", "《政府工作报告》解读")], "").replace("gb2312", "utf-8")
-    reading = _gov_article(site, "《政府工作报告》解读", ["解读：今年的报告有三个特点。"]).replace("gb2312", "utf-8")
+    reading = gov_article(site, "《政府工作报告》解读", ["解读：今年的报告有三个特点。"]).replace("gb2312", "utf-8")
     utf8 = "text/html; charset=utf-8"
     return {
         "/zwgk/zfgzbg/index.html": (listing.encode(), utf8),
@@ -100,15 +100,20 @@ def _gov_site_chaoyang() -> dict[str, Page]:
     }
 
 
-def _forum_site() -> dict[str, Page]:
-    lines = _seed_lines("002_17662059089ff12f.txt")
-    title = "2023年大连市沙河口区政府工作报告"
-    thread = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} - 区域经济 - 区域数据论坛 - Powered by Discuz!</title></head>
+def forum_thread(title: str, lines: list[str]) -> str:
+    """A Discuz thread: the report as the first post, with the forum's chrome around it."""
+    return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{title} - 区域经济 - 区域数据论坛 - Powered by Discuz!</title></head>
 <body><div id="hd"><a href="forum.php">论坛</a> <a href="home.php">家园</a></div>
 <div id="pt">区域数据论坛 › 区域经济 › 查看内容</div>
 <div id="postlist"><table><tr><td class="pls">版主<br>积分 146870</td>
 <td class="t_f" id="postmessage_1">{_paragraphs(lines)}</td></tr></table></div>
 <div id="ft">Powered by Discuz! X3.4 © 2001-2023 Comsenz Inc.</div></body></html>"""
+
+
+def _forum_site() -> dict[str, Page]:
+    lines = seed_lines("002_17662059089ff12f.txt")
+    title = "2023年大连市沙河口区政府工作报告"
+    thread = forum_thread(title, lines)
     board = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>区域经济 - 区域数据论坛</title></head><body>
 <table id="threadlisttableid"><tr><th><a href="thread-1901-1-1.html">[辽宁] {title}</a></th></tr>
 <tr><th><a href="thread-1902-1-1.html">[辽宁] 2023年政府工作报告新闻发布会实录</a></th></tr></table>
@@ -119,15 +124,20 @@ def _forum_site() -> dict[str, Page]:
             "/thread-1902-1-1.html": (presser.encode(), utf8)}
 
 
-def _farm_article(site: str, title: str, lines: list[str], watermark: str | None) -> str:
+def farm_article(site: str, title: str, lines: list[str], watermark: str | None, *,
+                 preamble: bool = True, tail: bool = True, pager: str = "") -> str:
+    """A content-farm page: preamble, the site name inserted into sentences, a 推荐访问 tail.
+
+    A report split over several pages has the preamble on the first and the tail on the last.
+    """
     if watermark:
         lines = [line.replace("我区", f"我{watermark}区") for line in lines]
-    preamble = f"下面是小编为大家整理的{title}，供大家参考。"
+    opening = f"<p>下面是小编为大家整理的{html.escape(title)}，供大家参考。</p>" if preamble else ""
+    closing = f"<p>推荐访问：政府工作报告 {html.escape(title)}</p>" if tail else ""
     return f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>{html.escape(title)} - {site}</title></head><body>
 <div class="nav">当前位置：首页 &gt; 专题范文 &gt; 公文范文 &gt; 正文</div>
 <h1>{html.escape(title)}</h1><div class="meta">{site} 发表于：2023-08-10 16:10:07 来源：网友投稿</div>
-<div class="content"><p>{html.escape(preamble)}</p>{_paragraphs(lines)}
-<p>推荐访问：政府工作报告 {html.escape(title)}</p></div>
+<div class="content">{opening}{_paragraphs(lines)}{closing}<div class="pages">{pager}</div></div>
 <div class="hot"><h3>【精选推荐】</h3><ul><li><a href="/fanwen/88.html">2017年街道工作总结</a></li></ul></div>
 <div class="footer">Copyright © {site} 版权所有 ICP备18000001号</div></body></html>"""
 
@@ -140,8 +150,8 @@ def _plain_copy(site: str, title: str, lines: list[str]) -> str:
 
 def _farm_site_mumu() -> dict[str, Page]:
     site = "木木文档网"
-    own = _seed_lines("004_46ac5d44bafe418d.txt")
-    mirror = _seed_lines("001_209cad49592183ba.txt")[3:]  # the gov page's info lines do not travel
+    own = seed_lines("004_46ac5d44bafe418d.txt")
+    mirror = seed_lines("001_209cad49592183ba.txt")[3:]  # the gov page's info lines do not travel
     listing = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>公文范文 - {site}</title></head><body><ul>
 <li><a href="/fanwen/1001.html">河西区政府工作报告【精选推荐】</a></li>
 <li><a href="/fanwen/1002.html">岳阳楼区政府2017年度工作报告</a></li></ul></body></html>"""
@@ -149,12 +159,12 @@ def _farm_site_mumu() -> dict[str, Page]:
     return {
         "/fanwen/index.html": (listing.encode(), utf8),
         "/fanwen/1001.html": (_plain_copy(site, "河西区政府工作报告【精选推荐】", own).encode(), utf8),
-        "/fanwen/1002.html": (_farm_article(site, "岳阳楼区政府2017年度工作报告", mirror, watermark=site).encode(), utf8),
+        "/fanwen/1002.html": (farm_article(site, "岳阳楼区政府2017年度工作报告", mirror, watermark=site).encode(), utf8),
     }
 
 
 def _farm_site_laomi() -> dict[str, Page]:
-    lines = _seed_lines("000_872d7ad3495691a0.txt")
+    lines = seed_lines("000_872d7ad3495691a0.txt")
     page = f"""<!DOCTYPE html><html><head><meta charset="utf-8"><title>区级政府工作报告 - 老秘网</title></head><body>
 <div class="nav">老秘网 › 工作报告 › 政府工作报告</div><div class="content">{_paragraphs(lines)}</div>
 <div class="footer">老秘网 版权所有</div></body></html>"""
@@ -173,7 +183,7 @@ SITES = {  # name: (pages, start path, authority)
 }
 
 
-def _handler(pages: dict[str, Page], log: list[str]) -> type[BaseHTTPRequestHandler]:
+def page_handler(pages: dict[str, Page], log: list[str]) -> type[BaseHTTPRequestHandler]:
     modified = formatdate(1_700_000_000, usegmt=True)
 
     class Handler(BaseHTTPRequestHandler):
@@ -221,13 +231,16 @@ class RunningSite:
         return path
 
 
+Host = tuple[dict[str, Page], str, str]  # pages by path, start path, authority
+
+
 @contextlib.contextmanager
-def serve_sample_site(host: str = "127.0.0.1") -> Iterator[RunningSite]:
-    """Serve every sample host on its own ephemeral loopback port."""
+def serve_hosts(hosts: dict[str, Host], host: str = "127.0.0.1") -> Iterator[RunningSite]:
+    """Serve each named site on its own ephemeral loopback port (one port = one host to the crawler)."""
     servers, urls, sources, request_log = [], [], [], []
     try:
-        for name, (build, start_path, authority) in SITES.items():
-            server = ThreadingHTTPServer((host, 0), _handler(build(), request_log))
+        for name, (pages, start_path, authority) in hosts.items():
+            server = ThreadingHTTPServer((host, 0), page_handler(pages, request_log))
             threading.Thread(target=server.serve_forever, daemon=True).start()
             servers.append(server)
             url = f"http://{host}:{server.server_address[1]}{start_path}"
@@ -238,6 +251,11 @@ def serve_sample_site(host: str = "127.0.0.1") -> Iterator[RunningSite]:
         for server in servers:
             server.shutdown()
             server.server_close()
+
+
+def serve_sample_site(host: str = "127.0.0.1") -> contextlib.AbstractContextManager[RunningSite]:
+    """Serve every sample host on its own ephemeral loopback port."""
+    return serve_hosts({name: (build(), start, authority) for name, (build, start, authority) in SITES.items()}, host)
 
 
 def main() -> None:
