@@ -231,6 +231,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
         _process_batch(db_path, fetches, reports, summary, runner)
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
+            load.record_skips(con, summary.skipped)
             load.record_run(con, summary.run_row())
     return summary
 

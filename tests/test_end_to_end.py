@@ -7,7 +7,7 @@ import pytest
 
 from tests.conftest import gold_documents, gold_indicators
 
-TABLES = ("pages", "documents", "document_sources", "indicators", "terms", "segmentations")
+TABLES = ("pages", "documents", "document_sources", "indicators", "terms", "segmentations", "skipped_links")
 
 
 def snapshot(db_path) -> dict[str, list[tuple]]:
@@ -82,3 +82,13 @@ def test_a_second_identical_backfill_changes_no_row(backfilled):
     assert result["documents_new"] == 0 and result["documents_changed"] == 0
     conditional = [line for line in site.request_log if "inm=None" not in line and "robots" not in line]
     assert conditional, "re-run should send conditional requests"
+
+
+def test_look_alikes_are_recorded_with_their_reason_and_never_fetched(backfilled):
+    db_path, _, site, _ = backfilled
+    with duckdb.connect(str(db_path), read_only=True) as con:
+        skipped = con.execute("SELECT url, reason FROM skipped_links WHERE reason LIKE 'look-alike%'").fetchall()
+        fetched = {url for (url,) in con.execute("SELECT url FROM pages").fetchall()}
+    reasons = sorted(reason for _, reason in skipped)
+    assert reasons == sorted(["look-alike: 分工的通知", "look-alike: 图解", "look-alike: 解读", "look-alike: 新闻发布会"])
+    assert not {url for url, _ in skipped} & fetched

@@ -7,6 +7,7 @@
   changed or the extractor version changed, so an identical re-run changes no row.
 - document_sources: upserted on (doc_id, url).
 - doc_aliases: when a better copy re-bases a document, old doc_id -> new doc_id.
+- skipped_links: upserted on url; only a changed reason rewrites the row.
 Every batch is one transaction: a crash leaves the previous batch intact.
 """
 
@@ -206,6 +207,20 @@ def _upsert_sources(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt
             [doc.doc_id, copy.url, copy.source_name, copy.authority, copy.raw_sha256, similarity, now, now],
         )
     return changed
+
+
+def record_skips(con: duckdb.DuckDBPyConnection, skips: Iterable[tuple[str, str]]) -> None:
+    """Remember why a link or page was not taken as a report (look-alike, robots.txt, not a report...)."""
+    now = _now()
+    rows = [(url, reason, now) for url, reason in dict(skips).items()]
+    if rows:
+        con.executemany(
+            """
+            INSERT INTO skipped_links VALUES (?, ?, ?)
+            ON CONFLICT (url) DO UPDATE SET reason = excluded.reason WHERE skipped_links.reason <> excluded.reason
+            """,
+            rows,
+        )
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: dict) -> None:
