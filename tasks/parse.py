@@ -93,8 +93,16 @@ def _sniff(data: bytes) -> tuple[str, str]:
 # --- dispatch ---------------------------------------------------------------------
 
 
+_NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip", "application/x-rar",
+                   "application/x-7z", "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml")
+
+
 def document_kind(data: bytes, url: str, content_type: str | None) -> str:
-    """html | pdf | docx | doc | txt, from content type, extension and magic bytes."""
+    """html | pdf | docx | doc | txt | binary, from content type, extension and magic bytes.
+
+    `binary` is anything else that is not text (an image, an archive, a spreadsheet):
+    it must end as a recorded error, not as mojibake parsed as HTML.
+    """
     ctype = (content_type or "").split(";")[0].strip().lower()
     path = url.split("?")[0].split("#")[0].lower()
     if data.startswith(b"%PDF") or "pdf" in ctype or path.endswith(".pdf"):
@@ -103,9 +111,17 @@ def document_kind(data: bytes, url: str, content_type: str | None) -> str:
         return "docx"
     if ctype == "application/msword" or path.endswith(".doc") or data.startswith(b"\xd0\xcf\x11\xe0"):
         return "doc"
+    if ctype.startswith(_NOT_TEXT_TYPES) or _looks_binary(data):
+        return "binary"
     if ctype == "text/plain" or path.endswith(".txt"):
         return "txt"
     return "html"
+
+
+def _looks_binary(data: bytes) -> bool:
+    """NUL bytes near the start: no HTML or GBK/UTF-8 text has them (UTF-16 pages come with a BOM)."""
+    head = data[:2048]
+    return b"\x00" in head and not head.startswith((b"\xff\xfe", b"\xfe\xff"))
 
 
 def parse_document(
@@ -124,6 +140,8 @@ def parse_document(
         return parse_docx(data, url=url)
     if kind == "doc":
         raise ParseError("legacy .doc (Word 97) files are not supported")
+    if kind == "binary":
+        raise ParseError(f"not a text document ({(content_type or 'no content type').split(';')[0]})")
     if kind == "txt":
         text, _ = decode_html(data, charset)
         return parse_text(text, url=url)

@@ -119,6 +119,13 @@ def test_corrupt_docx_and_legacy_doc():
         parse_document(b"\xd0\xcf\x11\xe0rest", url="http://x/r.doc", content_type=None, charset=None)
 
 
+@pytest.mark.parametrize("content_type", ["image/png", "application/octet-stream", None])
+def test_an_image_or_other_binary_is_a_parse_error_not_mojibake(content_type):
+    png = b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(64)
+    with pytest.raises(ParseError, match="^not a text document"):
+        parse_document(png, url="http://x/zfgzbg/2019.html", content_type=content_type, charset=None)
+
+
 def test_read_local_files(tmp_path):
     (tmp_path / "a.txt").write_bytes("2019年政府工作报告\n\n各位代表：\n".encode("gbk"))
     (tmp_path / "b.html").write_bytes(article_html("报告", ["各位代表："] + report_paragraphs(3)).encode("gbk"))
