@@ -4,7 +4,9 @@ The header (title, "2017年12月25日在…会议上", "区长 黄建文") names
 the body fills the gaps: the opening formula ("我代表朝阳区人民政府") gives the
 government, review and plan headings ("2017年工作回顾", "2018年工作安排") give
 the years, and place names mentioned throughout settle which 朝阳区 it is.
-Regions are looked up in tasks/data/regions.csv (GB/T 2260, see docs/regions.md).
+Regions are looked up in tasks/data/regions.csv (GB/T 2260, see docs/regions.md) and, for names
+and codes that have changed since (沈阳市东陵区, 宁乡县, 莱芜市), in tasks/data/regions_former.csv,
+as the divisions stood when the report was delivered.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tasks.clean import is_chrome_line
 from tasks.records import CleanText, DocumentMeta
 
 REGIONS_CSV = Path(__file__).parent / "data" / "regions.csv"
+FORMER_REGIONS_CSV = Path(__file__).parent / "data" / "regions_former.csv"
 
 SPACES = re.compile(r"[\s\u3000]+")
 NUMERAL = "一二三四五六七八九十"
@@ -65,16 +68,31 @@ SURNAMES = set(
 
 MUNICIPALITY_PREFIXES = {"11", "12", "31", "50"}  # 北京, 天津, 上海, 重庆: their districts have no city above them
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "county": 2}
+GENERIC_NAME = re.compile(r".区")  # a former 新区 or 市区 (唐山, 濮阳 until 2001) is a word, not evidence
 
 
 @dataclass(frozen=True)
 class Region:
-    """One row of the GB/T 2260 table."""
+    """One row of the GB/T 2260 tables: a current division (until None) or a former one.
+
+    since and until are the first and last of the Ministry of Civil Affairs' yearly tables (the
+    divisions at the end of that year) listing this code under this name; since None: listed
+    already in 2000, the first table read; until None: listed in the current table.
+    """
 
     code: str
     name: str
     level: str
     parent_code: str
+    since: int | None = None
+    until: int | None = None
+
+    @property
+    def former(self) -> bool:
+        return self.until is not None
+
+    def listed_in(self, table_year: int) -> bool:
+        return (self.since is None or self.since <= table_year) and (self.until is None or table_year <= self.until)
 
 
 @dataclass(frozen=True)
@@ -107,7 +125,7 @@ def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str
     if NATIONAL_OPENING.search(opening) or NATIONAL_OPENING.search(header):
         place = NATIONAL
     else:
-        place = _place(clean, header, opening, site_name=site_name)
+        place = _place(clean, header, opening, site_name=site_name, plan_year=plan_year)
     return DocumentMeta(
         title=clean.title, region_code=place.code, region_name=place.name, city=place.city,
         province=place.province, level=place.level, plan_year=plan_year, review_start=review_start,
@@ -117,10 +135,26 @@ def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str
 
 # -- region -----------------------------------------------------------------------------------
 
+def _year(text: str | None) -> int | None:
+    return int(text) if text else None
+
+
+def _read(path: Path) -> list[Region]:
+    with open(path, encoding="utf-8", newline="") as handle:
+        return [Region(row["code"], row["name"], row["level"], row["parent_code"],
+                       _year(row.get("since")), _year(row.get("until"))) for row in csv.DictReader(handle)]
+
+
 @cache
 def regions() -> dict[str, Region]:
-    with open(REGIONS_CSV, encoding="utf-8", newline="") as handle:
-        return {row["code"]: Region(**row) for row in csv.DictReader(handle)}
+    """The current divisions (regions.csv) by code."""
+    return {region.code: region for region in _read(REGIONS_CSV)}
+
+
+@cache
+def former_regions() -> tuple[Region, ...]:
+    """Code and name pairs of the yearly tables since 2000 that the current table lacks (regions_former.csv)."""
+    return tuple(_read(FORMER_REGIONS_CSV))
 
 
 @cache
@@ -132,9 +166,36 @@ def _regions_by_name() -> dict[str, list[Region]]:
 
 
 @cache
+def _former_by_name() -> dict[str, list[Region]]:
+    by_name: dict[str, list[Region]] = {}
+    for region in former_regions():
+        by_name.setdefault(region.name, []).append(region)
+    return by_name
+
+
+@cache
+def _former_by_code() -> dict[str, list[Region]]:
+    by_code: dict[str, list[Region]] = {}
+    for region in former_regions():
+        by_code.setdefault(region.code, []).append(region)
+    return by_code
+
+
+@cache
+def _children() -> dict[str, list[Region]]:
+    """Current and former regions by parent code ("" for the provinces)."""
+    children: dict[str, list[Region]] = {}
+    for region in (*regions().values(), *former_regions()):
+        children.setdefault(region.parent_code, []).append(region)
+    return children
+
+
+@cache
 def _name_pattern() -> re.Pattern[str]:
-    """All region names, longest first, so 沙河口区 is read before 河口区."""
-    names = sorted(_regions_by_name(), key=len, reverse=True)
+    """All region names, current and former, longest first, so 沙河口区 is read before 河口区 and
+    the former 下城区 (杭州, until 2020) before 城区."""
+    former = {name for name in _former_by_name() if not GENERIC_NAME.fullmatch(name)}
+    names = sorted(set(_regions_by_name()) | former, key=lambda name: (-len(name), name))
     return re.compile("|".join(map(re.escape, names)))
 
 
@@ -144,16 +205,69 @@ def short_name(name: str) -> str:
     return short if len(short) >= 2 else name
 
 
+def _namesakes(name: str, plan_year: int | None) -> list[Region]:
+    """Every region of that name: the current ones, then the former ones closest in time to the plan year."""
+    former = sorted(_former_by_name().get(name, []), key=lambda region: _years_off(region, plan_year))
+    return [*_regions_by_name().get(name, []), *former]
+
+
+def _years_off(region: Region, plan_year: int | None) -> tuple[int, int]:
+    """How many years a former region's tables are from the plan year's (the latest first when unknown)."""
+    assert region.until is not None
+    table = plan_year - 1 if plan_year is not None else region.until
+    if region.since is not None and table < region.since:
+        return region.since - table, -region.until
+    return max(table - region.until, 0), -region.until
+
+
+def _listed(region: Region, plan_year: int | None) -> int:
+    """Whether a region existed when the report was delivered, around the turn of the plan year:
+    2 if the yearly table of the year before lists it, 1 if only the plan year's own does (a change
+    early in the year), else 0. Without a plan year a current region counts as listed, a former not."""
+    if plan_year is None:
+        return 0 if region.former else 2
+    if region.listed_in(plan_year - 1):
+        return 2
+    return 1 if region.listed_in(plan_year) else 0
+
+
+def _in_use(name: str, plan_year: int | None) -> bool:
+    """A current name, or a former one that the tables of the plan year list: a 2020 report recalling
+    the former 东陵区 is not evidence that it is 东陵区's report."""
+    if name in _regions_by_name() or plan_year is None:
+        return True
+    return any(region.listed_in(plan_year - 1) or region.listed_in(plan_year) for region in _former_by_name()[name])
+
+
+def _as_listed(code: str, table: int) -> Region:
+    """The region holding a code in a yearly table: a former one (襄樊市 until 2009) or else the current one."""
+    for region in _former_by_code().get(code, []):
+        if region.listed_in(table):
+            return region
+    return regions()[code]
+
+
 def _ancestors(region: Region) -> list[Region]:
+    """Parents up to the province; a former region's as its last yearly table has them (东陵区: 沈阳市, 辽宁省)."""
     chain, code = [], region.parent_code
     while code:
-        parent = regions()[code]
+        parent = _as_listed(code, region.until) if region.until is not None else regions()[code]
         chain.append(parent)
         code = parent.parent_code
     return chain
 
 
-def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None) -> Place:
+def _siblings(region: Region) -> list[Region]:
+    """Regions under the same parent: the current ones for a current region, those listed in its last
+    yearly table for a former one."""
+    children = _children().get(region.parent_code, [])
+    if region.until is None:
+        return [r for r in children if not r.former and r.code != region.code]
+    return [r for r in children if r.listed_in(region.until) and r != region]
+
+
+def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None,
+           plan_year: int | None = None) -> Place:
     """The reporting government: named places from the header and opening, else the most mentioned one."""
     level = _level_hint(header + opening)
     context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
@@ -162,14 +276,20 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
         for match in pattern.finditer(text):
             names = _name_pattern().findall(match.group("place"))
             if names:
-                return _describe(_resolve(names, context))
+                return _describe(_resolve(names, context, plan_year=plan_year))
     mentioned = Counter(_name_pattern().findall(clean.body))
-    fitting = [(count, name) for name, count in mentioned.items() if _is_distinctive(name)
-               and (level is None or any(r.level == level for r in _regions_by_name()[name]))]
+    fitting = [(count, name) for name, count in mentioned.items() if _is_distinctive(name) and _in_use(name, plan_year)
+               and (level is None or any(r.level == level for r in _level_namesakes(name, plan_year)))]
     if not fitting:
         return UNKNOWN
     _, name = max(fitting)
-    return _describe(_resolve([name], context, level))
+    return _describe(_resolve([name], context, level, plan_year))
+
+
+def _level_namesakes(name: str, plan_year: int | None) -> list[Region]:
+    """The regions whose level a level word (区长, 县人民政府) may refer to: those of the plan year and the
+    current ones (a 市 report of 儋州 in 2012, a county-level city then, still fits 儋州市 as a city)."""
+    return [*_in_force(name, plan_year), *_regions_by_name().get(name, [])]
 
 
 def _is_distinctive(name: str) -> bool:
@@ -183,21 +303,43 @@ def _level_hint(text: str) -> str | None:
     return LEVEL_OF_WORD[match.group("word")] if match else None
 
 
-def _resolve(names: list[str], context: str, level: str | None = None) -> Region:
-    """The most specific name, among its namesakes the one whose parents the text names ("长春市朝阳区")
-    and, failing that, whose city, province and sibling districts the text mentions most."""
-    candidates = _regions_by_name()[max(names, key=lambda name: max(LEVEL_RANK[r.level] for r in _regions_by_name()[name]))]
+def _in_force(name: str, plan_year: int | None) -> list[Region]:
+    """The regions of that name that existed in the plan year (by _listed), else all of them."""
+    namesakes = _namesakes(name, plan_year)
+    best = max(_listed(region, plan_year) for region in namesakes)
+    return [region for region in namesakes if _listed(region, plan_year) == best]
+
+
+def _specificity(name: str, plan_year: int | None) -> int:
+    """The level a name stood for in the plan year: 百色市 is a city in 2024, though the tables up
+    to 2001 list a county-level 百色市 under 百色地区; without a plan year, the current level."""
+    return max(LEVEL_RANK[region.level] for region in _in_force(name, plan_year))
+
+
+def _under_named_parent(name: str, names: list[str], plan_year: int | None) -> bool:
+    """Whether some region of that name lies under another of the names: of 日喀则市 and 南木林县, both
+    counties in 2012, 南木林县 is the one meant (under 日喀则市 since 2014)."""
+    others = set(names) - {name}
+    return any(parent.name in others or short_name(parent.name) in others
+               for region in _namesakes(name, plan_year) for parent in _ancestors(region))
+
+
+def _resolve(names: list[str], context: str, level: str | None = None, plan_year: int | None = None) -> Region:
+    """The most specific name, among its namesakes the one whose parents the text names ("长春市朝阳区"),
+    then the one that existed in the plan year (2015 钢城区: 莱芜's, not 济南's since 2019), then the one
+    whose city, province and sibling districts the text mentions most; on a tie the current one."""
+    name = max(names, key=lambda name: (_specificity(name, plan_year), _under_named_parent(name, names, plan_year)))
+    candidates = _namesakes(name, plan_year)
     if level is not None and any(r.level == level for r in candidates):
         candidates = [r for r in candidates if r.level == level]
     named = set(names)
 
-    def score(region: Region) -> tuple[int, int]:
+    def score(region: Region) -> tuple[int, int, int]:
         ancestors = _ancestors(region)
         explicit = sum(1 for parent in ancestors if parent.name in named or short_name(parent.name) in named)
         mentions = sum(context.count(short_name(parent.name)) for parent in ancestors)
-        siblings = [r for r in regions().values() if r.parent_code == region.parent_code and r.code != region.code]
-        mentions += sum(context.count(sibling.name) for sibling in siblings)
-        return explicit, mentions
+        mentions += sum(context.count(sibling.name) for sibling in _siblings(region))
+        return explicit, _listed(region, plan_year), mentions
 
     return max(candidates, key=score)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tasks.clean import clean_text
-from tasks.metadata import extract_metadata, regions
+from tasks.metadata import extract_metadata, former_regions, regions
 from tests.conftest import FIXTURES, gold_documents
 
 COLUMNS = ("region_code", "region_name", "city", "province", "level", "plan_year", "review_start", "review_end",
@@ -113,3 +113,96 @@ def test_the_division_table_covers_china_at_three_levels():
     assert table["220104"].name == "朝阳区" and table["220104"].parent_code == "220100"
     assert table["120103"].parent_code == "120000"
     assert len([r for r in table.values() if r.level == "province"]) == 34
+
+
+# -- former divisions (regions_former.csv) ----------------------------------------------------
+
+def body_of(plan_year: int | None, word: str = "区", extra: str = "") -> str:
+    """A report body for a plan year (None: no year anywhere), delivered by a 区/县/市 government."""
+    review, plan = (f"一、{plan_year - 1}年工作回顾", f"二、{plan_year}年工作安排") if plan_year else ("一、工作回顾", "二、工作安排")
+    return (f"各位代表:\n现在,我代表{word}人民政府,向大会报告工作,请予审议。\n{review}\n"
+            f"一年来,全{word}经济平稳增长。{extra}\n{plan}\n各位代表,让我们为建设美好家园而努力奋斗!")
+
+
+def place_of(meta) -> tuple:
+    return meta.region_code, meta.region_name, meta.level, meta.city, meta.province
+
+
+def test_a_2012_report_of_shenyang_dongling_has_the_district_code_of_the_time():
+    header = "政府工作报告\n——2012年1月9日在沈阳市东陵区第十六届人民代表大会第二次会议上\n东陵区区长 王明\n"
+    meta = metadata_of(header + body_of(2012))
+    assert place_of(meta) == ("210112", "东陵区", "district", "沈阳市", "辽宁省")
+    assert meta.plan_year == 2012
+    assert place_of(metadata_of("东陵区政府工作报告\n" + body_of(2012))) == place_of(meta)  # no city named
+    # renamed 浑南区 in 2014, same code
+    assert place_of(metadata_of("2019年浑南区政府工作报告\n" + body_of(2019))) == (
+        "210112", "浑南区", "district", "沈阳市", "辽宁省")
+
+
+def test_a_2015_ningxiang_county_report_is_the_county_not_the_later_city():
+    meta = metadata_of("2015年宁乡县政府工作报告\n" + body_of(2015, "县"))
+    assert place_of(meta) == ("430124", "宁乡县", "county", "长沙市", "湖南省")
+    meta = metadata_of("2018年宁乡市政府工作报告\n" + body_of(2018, "市"))  # 撤县设市 2017
+    assert place_of(meta) == ("430182", "宁乡市", "county", "长沙市", "湖南省")
+
+
+def test_a_2018_laiwu_report_is_the_prefecture_level_city_merged_into_jinan_in_2019():
+    meta = metadata_of("2018年莱芜市政府工作报告\n" + body_of(2018, "市"))
+    assert place_of(meta) == ("371200", "莱芜市", "city", "莱芜市", "山东省")
+
+
+def test_a_name_in_both_tables_resolves_by_the_plan_year():
+    """钢城区 was 371203 under 莱芜市 until the merger, 370117 under 济南市 since; 寿县 moved from 六安 to 淮南 in 2015."""
+    assert place_of(metadata_of("2016年钢城区政府工作报告\n" + body_of(2016))) == (
+        "371203", "钢城区", "district", "莱芜市", "山东省")
+    assert place_of(metadata_of("2020年钢城区政府工作报告\n" + body_of(2020))) == (
+        "370117", "钢城区", "district", "济南市", "山东省")
+    assert metadata_of("2012年寿县政府工作报告\n" + body_of(2012, "县")).city == "六安市"
+    assert metadata_of("2019年寿县政府工作报告\n" + body_of(2019, "县")).city == "淮南市"
+
+
+def test_without_a_plan_year_the_current_division_wins():
+    meta = metadata_of("寿县政府工作报告\n" + body_of(None, "县"))
+    assert meta.plan_year is None
+    assert place_of(meta) == ("340422", "寿县", "county", "淮南市", "安徽省")
+
+
+def test_a_former_division_has_its_parent_as_it_then_was():
+    assert place_of(metadata_of("2008年襄樊市政府工作报告\n" + body_of(2008, "市"))) == (
+        "420600", "襄樊市", "city", "襄樊市", "湖北省")
+    assert place_of(metadata_of("2012年襄阳市政府工作报告\n" + body_of(2012, "市"))) == (
+        "420600", "襄阳市", "city", "襄阳市", "湖北省")
+    # 撤县设区 2002: 长安县 610121 -> 长安区 610116
+    assert place_of(metadata_of("2001年长安县政府工作报告\n" + body_of(2001, "县"))) == (
+        "610121", "长安县", "county", "西安市", "陕西省")
+    assert metadata_of("2008年西安市长安区政府工作报告\n" + body_of(2008)).region_code == "610116"
+
+
+def test_a_former_name_is_read_whole_not_as_the_current_name_inside_it():
+    meta = metadata_of("2019年杭州市下城区政府工作报告\n" + body_of(2019))  # merged into 拱墅区 2021
+    assert place_of(meta) == ("330103", "下城区", "district", "杭州市", "浙江省")
+
+
+def test_the_former_districts_namesakes_are_told_apart_by_context():
+    """城区 of 大同 (平城区 since 2018) against the current 城区 of 阳泉, 晋城 ...: the named city decides."""
+    assert metadata_of("2010年大同市城区政府工作报告\n" + body_of(2010)).region_code == "140202"
+    assert metadata_of("2010年阳泉市城区政府工作报告\n" + body_of(2010)).region_code == "140302"
+
+
+def test_a_former_name_recalled_in_a_later_report_is_not_its_region():
+    extra = "原东陵区、原东陵区、原东陵区的老工业区改造完成,浑南区发展加快。"
+    meta = metadata_of("区级政府工作报告\n" + body_of(2020, extra=extra))
+    assert (meta.region_code, meta.region_name) == ("210112", "浑南区")
+
+
+def test_the_former_table_holds_what_the_current_one_lacks_with_years_and_parents():
+    current = {(region.code, region.name) for region in regions().values()}
+    former = former_regions()
+    assert not {(region.code, region.name) for region in former} & current
+    dongling = next(region for region in former if region.name == "东陵区")
+    assert (dongling.code, dongling.level, dongling.parent_code, dongling.until) == (
+        "210112", "district", "210100", 2013)
+    laiwu = next(region for region in former if region.name == "莱芜市")
+    assert (laiwu.code, laiwu.level, laiwu.parent_code, laiwu.until) == ("371200", "city", "370000", 2017)
+    assert all(region.until is not None and (region.since is None or region.since <= region.until) for region in former)
+    assert regions()["210112"].since == 2014 and regions()["210100"].since is None
