@@ -32,7 +32,7 @@ DATE_PLACE = re.compile(r"日?在(?P<place>[^\s,\uff0c。在]{2,24}?)(?:第?[一
 SESSION_PLACE = re.compile(rf"(?P<place>[^\s,\uff0c。]{{2,24}}?)第?[{NUMERAL}\d]+届人大")
 SPEAKER_PLACE = re.compile(r"(?P<place>[^\s,\uff0c。]{2,24}?)人民政府")
 OPENING_PLACE = re.compile(r"我代表(?P<place>[^,\uff0c。]{0,24}?)(?:人民)?政府")
-TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:人民)?政府(?:工作)?报告")
+TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:(?:19|20)\d\d年度?)?(?:人民)?政府(?:工作)?报告")
 NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 LEVEL_WORD = re.compile(r"(?P<word>自治区|省|自治州|州|盟|市|区|县|旗)(?:人民)?政府")
 LEVEL_OF_WORD = {"省": "province", "自治区": "province", "市": "city", "自治州": "city", "州": "city",
@@ -49,6 +49,9 @@ OPENING_LINES = 3
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
+DELIVERY_MONTH = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月(?:份)?\s*在")
+TITLE_YEAR = re.compile(
+    r"(?P<year>(?:19|20)\d\d)年(?!度)[^。，,\d]{0,20}?政府工作报告|政府工作报告[(\uff08](?P<year2>(?:19|20)\d\d)年?[)\uff09]")
 DAMAGED_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)年?(?P<md>\d{2,4})日\s*在")
 PUBLISHED = re.compile(r"(?:(?:发布|发表|更新)?(?:时间|日期)|发表于)[:\uff1a]?\s*(?P<y>(?:19|20)\d\d)[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})")
 
@@ -120,7 +123,7 @@ def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str
     report_lines = [SPACES.sub("", line) for line in lines if not is_chrome_line(line)]  # 武  凌 -> 武凌
     header = "".join(report_lines)  # one string: a date line may be broken over two lines
     opening = "\n".join(clean.body.splitlines()[:OPENING_LINES])
-    plan_year, delivered_on = _plan_year_and_date(header, "\n".join(lines), clean.body)
+    plan_year, delivered_on = _plan_year_and_date(header, "\n".join(lines), clean.body, clean.title or "")
     review_start, review_end = _review_years(plan_year, opening, clean.body)
     if NATIONAL_OPENING.search(opening) or NATIONAL_OPENING.search(header):
         place = NATIONAL
@@ -361,13 +364,20 @@ def _describe(region: Region) -> Place:
 
 # -- years and date ---------------------------------------------------------------------------
 
-def _plan_year_and_date(header: str, page_header: str, body: str) -> tuple[int | None, str | None]:
-    """An intact delivery date fixes the plan year; otherwise the body's headings do, and the plan
-    year then decides how a damaged date (2016111日) or the page's publish date is read."""
+def _plan_year_and_date(header: str, page_header: str, body: str, title: str) -> tuple[int | None, str | None]:
+    """An intact delivery date fixes the plan year; otherwise a delivery month (2018年1月在…会议上),
+    the body's headings or the title's year (2019年XX县政府工作报告) do, and the plan year then
+    decides how a damaged date (2016111日) or the page's publish date is read."""
     date = _intact_date(header)
     if date is not None:
         return _plan_year_of(date), date.isoformat()
-    plan_year = _plan_year_from_body(body)
+    month = DELIVERY_MONTH.search(header)
+    plan_year = (
+        (_plan_year_of(dt.date(int(month["y"]), int(month["m"]), 1)) if month and 1 <= int(month["m"]) <= 12 else None)
+        or _plan_year_from_headings(body)
+        or _plan_year_from_title(f"{title}\n{header}")
+        or _plan_year_from_mentions(body)
+    )
     if plan_year is None:
         return None, None
     for candidate in [*_damaged_dates(header), *_published_dates(page_header)]:
@@ -414,13 +424,22 @@ def _plan_year_of(delivered: dt.date) -> int:
     return delivered.year + 1 if delivered.month >= 10 else delivered.year
 
 
-def _plan_year_from_body(body: str) -> int | None:
-    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018; failing both, the year after the most-mentioned
-    one (the latest on ties: a term review cites its first and its last year alike)."""
+def _plan_year_from_headings(body: str) -> int | None:
+    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018."""
     plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body)]
     reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body)]
-    if plans or reviews:
-        return Counter(plans + reviews).most_common(1)[0][0]
+    return Counter(plans + reviews).most_common(1)[0][0] if plans or reviews else None
+
+
+def _plan_year_from_title(header: str) -> int | None:
+    """"2019年安吉县政府工作报告", "政府工作报告(2019年)"; not "2017年度工作报告", which names the year reviewed."""
+    match = TITLE_YEAR.search(header)
+    return int(match["year"] or match["year2"]) if match else None
+
+
+def _plan_year_from_mentions(body: str) -> int | None:
+    """The year after the most-mentioned one (the latest on ties: a term review cites its first and its
+    last year alike): a last resort for a report with no date, headings or titled year."""
     years = Counter(int(year) for year in YEAR_MENTION.findall(body))
     return max(years, key=lambda year: (years[year], year)) + 1 if years else None
 

@@ -101,6 +101,22 @@ def test_a_damaged_date_is_read_with_the_plan_year():
     assert metadata_of(text).delivered_on == "2019-01-10"
 
 
+def test_without_date_or_headings_the_title_year_is_the_plan_year():
+    text = "安吉县2019年政府工作报告\n县长 杨卫东\n各位代表：\n现在，我代表县人民政府向大会报告工作。\n"
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.plan_year, meta.review_end, meta.delivered_on) == ("330523", 2019, 2018, None)
+
+
+def test_a_year_of_work_in_the_title_is_the_reviewed_year_not_the_plan_year():
+    assert metadata_of("岳阳楼区政府2017年度工作报告\n各位代表：\n现在，我代表区人民政府向大会报告工作。\n").plan_year != 2017
+
+
+def test_a_delivery_month_without_a_day_fixes_the_plan_year():
+    text = "政府工作报告\n——2018年1月在西藏自治区第十一届人民代表大会第一次会议上\n各位代表：\n现在，我代表自治区人民政府，向大会报告工作。\n"
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.level, meta.plan_year, meta.delivered_on) == ("540000", "province", 2018, None)
+
+
 def test_missing_speaker_and_date_are_none_not_guessed():
     meta = metadata_of("区级政府工作报告\n" + BODY)
     assert (meta.speaker, meta.delivered_on) == (None, None)
