@@ -29,8 +29,8 @@ def doc_id_for(body: str) -> str:
     return hashlib.sha256(normalize_for_hash(body).encode("utf-8")).hexdigest()
 
 
-def shingles(text: str, k: int = SHINGLE) -> frozenset[str]:
-    key = match_key(text)
+def shingles(text: str, k: int = SHINGLE, *, key: str | None = None) -> frozenset[str]:
+    key = match_key(text) if key is None else key
     if len(key) <= k:
         return frozenset([key]) if key else frozenset()
     return frozenset(key[i : i + k] for i in range(len(key) - k + 1))
@@ -71,11 +71,11 @@ def _compatible(a: Copy, b: Copy) -> bool:
     return a.meta.region_code is None or b.meta.region_code is None or a.meta.region_code == b.meta.region_code
 
 
-def _rank(copy: Copy) -> tuple:
+def _rank(copy: Copy, key_length: int) -> tuple:
     """Canonical preference: official, then most complete, then an already-loaded copy, then URL."""
     return (
         copy.authority != "official",
-        -len(match_key(copy.clean.body)),
+        -key_length,
         "doc_id" not in copy.extra,
         copy.url,
     )
@@ -83,7 +83,8 @@ def _rank(copy: Copy) -> tuple:
 
 def group_copies(copies: list[Copy]) -> list[DocumentGroup]:
     """Cluster copies (new ones, and loaded canonical ones marked by extra['doc_id'])."""
-    sets = [shingles(c.clean.body) for c in copies]
+    keys = [match_key(c.clean.body) for c in copies]  # once per copy, for shingles and ranking
+    sets = [shingles("", key=key) for key in keys]
     parent = list(range(len(copies)))
 
     def find(i: int) -> int:
@@ -106,7 +107,7 @@ def group_copies(copies: list[Copy]) -> list[DocumentGroup]:
         clusters.setdefault(find(index), []).append(index)
     groups = []
     for members in clusters.values():
-        best = min(members, key=lambda i: _rank(copies[i]))
+        best = min(members, key=lambda i: _rank(copies[i], len(keys[i])))
         group = DocumentGroup(canonical=copies[best])
         group.members = [(copies[i], round(jaccard(sets[i], sets[best]), 4)) for i in members]
         groups.append(group)
