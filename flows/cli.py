@@ -110,12 +110,25 @@ def _pad(text: str, width: int) -> str:
     return text + " " * (width - _width(text))
 
 
+READ_ONLY_HINT = " (govreports sql is read-only: it cannot change the warehouse, write files or use the network)"
+
+
 def run_sql(query: str, db_path: Path, fmt: str) -> str:
+    """The user's SQL on a read-only connection that also has no file or network access.
+
+    Read-only alone still lets COPY ... TO, EXPORT DATABASE and INSTALL write
+    files or download; `govreports export` is the way to write files.
+    """
     with warehouse_db.connect_reader(db_path) as con:
+        con.execute("SET enable_external_access = false")
+        con.execute("SET lock_configuration = true")  # the user's SQL cannot turn it back on
         try:
             cursor = con.execute(query)
         except duckdb.Error as error:
-            raise UsageError(f"SQL failed: {str(error).splitlines()[0]}") from error
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            refused = isinstance(error, duckdb.PermissionException) or any(
+                marker in first for marker in ("read-only", "configuration has been locked"))
+            raise UsageError(f"SQL failed: {first}{READ_ONLY_HINT if refused else ''}") from error
         columns = [d[0] for d in cursor.description or []]
         return _format_rows(columns, cursor.fetchall(), fmt)
 

@@ -21,7 +21,8 @@ import random
 import socket
 import time
 import uuid
-from collections.abc import AsyncIterator, Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
@@ -112,24 +113,34 @@ class Known:
 
 
 class RawArchive:
-    """Content-addressed, gzip-compressed store of every response body."""
+    """Content-addressed, gzip-compressed store of every response body.
+
+    Bodies are written to `<root>/.incoming/<pid>-<random>.tmp` and moved into
+    place with `os.replace`, so the archive tree only ever holds complete files;
+    temp files left by a killed process are swept when the next archive opens.
+    """
+
+    INCOMING = ".incoming"
 
     def __init__(self, root: Path):
         self.root = Path(root)
+        self.sweep_incoming()
 
     @staticmethod
     def path_for(sha256: str) -> str:
         return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.gz"
 
     def put(self, data: bytes) -> tuple[str, str]:
-        """Store once; the tmp-file + os.replace dance means a kill leaves no partial file."""
+        """Store once; a kill mid-write leaves at most a temp file outside the tree (swept later)."""
         sha256 = hashlib.sha256(data).hexdigest()
         relative = self.path_for(sha256)
         target = self.root / relative
         if target.exists():
             return sha256, relative
         target.parent.mkdir(parents=True, exist_ok=True)
-        tmp = target.with_name(f".{sha256}.{uuid.uuid4().hex}.tmp")
+        incoming = self.root / self.INCOMING
+        incoming.mkdir(parents=True, exist_ok=True)
+        tmp = incoming / f"{os.getpid()}-{uuid.uuid4().hex}.tmp"
         try:
             tmp.write_bytes(gzip.compress(data, mtime=0))
             os.replace(tmp, target)
@@ -142,6 +153,27 @@ class RawArchive:
 
     def has(self, sha256: str) -> bool:
         return (self.root / self.path_for(sha256)).exists()
+
+    def sweep_incoming(self) -> list[Path]:
+        """Delete temp files whose writing process no longer exists (it was killed mid-write)."""
+        removed = []
+        incoming = self.root / self.INCOMING
+        for tmp in incoming.glob("*.tmp") if incoming.is_dir() else ():
+            pid = _int(tmp.name.split("-", 1)[0])
+            if pid is None or not _process_alive(pid):
+                tmp.unlink(missing_ok=True)
+                removed.append(tmp)
+        return removed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # exists, owned by someone else
+    return True
 
 
 # --- politeness ------------------------------------------------------------------------
@@ -222,6 +254,59 @@ class BodyTooLarge(Exception):
 
 class TruncatedBody(Exception):
     pass
+
+
+class UnsupportedEncoding(Exception):
+    pass
+
+
+DECODE_PIECE = 64 * 1024
+
+
+class BoundedDecoder:
+    """Incremental Content-Encoding decoding (identity, gzip, deflate) in pieces of at most DECODE_PIECE bytes."""
+
+    def __init__(self, content_encoding: str | None):
+        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
+            raise UnsupportedEncoding(f"unsupported Content-Encoding: {content_encoding}")
+        self.coding = codings[0] if codings else None
+        self._first = True
+        self._zlib = self._new()
+
+    def _new(self):
+        # 32 + MAX_WBITS: zlib or gzip header, detected; raw deflate is tried on failure (as httpx does)
+        return zlib.decompressobj(32 + zlib.MAX_WBITS) if self.coding else None
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        if self._zlib is None:
+            for start in range(0, len(data), DECODE_PIECE):
+                yield data[start:start + DECODE_PIECE]
+            return
+        if self._first and data:
+            self._first = False
+            probe = self._zlib.copy()
+            try:
+                probe.decompress(data[:64], 1)
+            except zlib.error:
+                if self.coding != "deflate":
+                    raise
+                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
+        while True:
+            out = self._zlib.decompress(data, DECODE_PIECE)
+            data = self._zlib.unconsumed_tail
+            if out:
+                yield out
+            if self._zlib.eof and self._zlib.unused_data:  # concatenated gzip members
+                data = self._zlib.unused_data
+                self._zlib = self._new()
+                continue
+            if not data and len(out) < DECODE_PIECE:
+                return
+
+    def flush(self) -> bytes:
+        return self._zlib.flush() if self._zlib is not None else b""
 
 
 @dataclass(frozen=True)
@@ -520,9 +605,9 @@ class Crawler:
         """GET with manual, checked redirects; archive the body; never raises for a bad page."""
         base = dict(url=url, host=_netloc(url), source_name=site.name, role=role, part_of=part_of, part_index=part_index)
         known = self.known.get(url) if self.archive_has(self.known.get(url)) else None
-        current, visited = url, {url}
-        for hop in range(MAX_REDIRECTS + 1):
-            refusal = await self.refusal(current, redirected=hop > 0)
+        current, previous, visited = url, None, {url}
+        for _ in range(MAX_REDIRECTS + 1):
+            refusal = await self.refusal(current, redirected_from=previous)
             if refusal:
                 return self.failed(base, current, None, refusal)
             outcome = await self.request(current, self.conditional_headers(known))
@@ -535,7 +620,7 @@ class Crawler:
             if target in visited:
                 return self.failed(base, current, outcome.status, f"redirect loop: {target}")
             visited.add(target)
-            current = target
+            previous, current = current, target
         return self.failed(base, current, None, f"too many redirects (more than {MAX_REDIRECTS})")
 
     def archive_has(self, known: Known | None) -> bool:
@@ -551,14 +636,23 @@ class Crawler:
             headers["If-Modified-Since"] = known.last_modified
         return headers
 
-    async def refusal(self, url: str, redirected: bool) -> str | None:
-        """Why this URL must not be requested, or None. Only the run's hosts, only http(s)."""
+    async def refusal(self, url: str, redirected_from: str | None = None) -> str | None:
+        """Why this URL must not be requested, or None. Only the run's hosts, only http(s).
+
+        Decided before any connection (and without DNS for hosts outside the
+        sources). A redirect from a public host to a private or link-local
+        address (127.0.0.1, 10.x, 169.254.169.254, localhost) is named as such.
+        """
         parts = urlsplit(url)
-        prefix = "redirect to " if redirected else ""
+        prefix = "redirect to " if redirected_from else ""
         if parts.scheme not in ("http", "https"):
             return f"{prefix}non-http scheme refused: {url}"
         netloc = parts.netloc.lower()
         if netloc not in self.allowed_hosts:
+            hostname = parts.hostname or ""
+            if (redirected_from and _netloc(redirected_from) not in self.private_ok
+                    and (hostname == "localhost" or is_private_address(hostname))):
+                return f"{prefix}private address refused: {url}"
             return f"{prefix}other host refused: {url}"
         if (not self.config.allow_private_targets and netloc not in self.private_ok
                 and await host_is_private(parts.hostname or "")):
@@ -582,7 +676,7 @@ class Crawler:
                     response, error = None, "connection reset"
                 except httpx.ConnectError as exc:
                     response, error = None, f"connection failed: {_reason(exc)}"
-                except httpx.DecodingError as exc:
+                except (httpx.DecodingError, zlib.error, UnsupportedEncoding) as exc:
                     return f"could not decode body: {_reason(exc)}"
                 except BodyTooLarge as exc:
                     return str(exc)
@@ -602,7 +696,12 @@ class Crawler:
         return error
 
     async def get_once(self, url: str, headers: dict[str, str]) -> _Response:
-        """Stream the body with a cap on decoded bytes (so gzip bombs stop early)."""
+        """Stream the body with a cap on decoded bytes.
+
+        Content-Encoding is undone here, at most DECODE_PIECE bytes at a time,
+        so a gzip bomb stops at the cap instead of inflating a whole network
+        chunk (64 KB of gzip can be 64 MB of zeros) in one allocation.
+        """
         assert self.client is not None
         cap = self.config.max_bytes
         async with self.client.stream("GET", url, headers=headers) as response:
@@ -611,19 +710,25 @@ class Crawler:
             declared = _int(response.headers.get("content-length"))
             if declared is not None and declared > cap:
                 raise BodyTooLarge(f"body larger than {cap} bytes")
+            decoder = BoundedDecoder(response.headers.get("content-encoding"))
             chunks, total = [], 0
             try:
-                async for chunk in response.aiter_bytes():
-                    total += len(chunk)
-                    if total > cap:
-                        raise BodyTooLarge(f"body larger than {cap} bytes")
-                    chunks.append(chunk)
+                async for raw in response.aiter_raw():
+                    for piece in decoder.feed(raw):
+                        total += len(piece)
+                        if total > cap:
+                            raise BodyTooLarge(f"body larger than {cap} bytes")
+                        chunks.append(piece)
             except (httpx.RemoteProtocolError, httpx.ReadError) as exc:
                 if declared is not None and response.num_bytes_downloaded < declared:
                     raise TruncatedBody(
                         f"truncated body (Content-Length {declared}, got {response.num_bytes_downloaded})"
                     ) from exc
                 raise
+            tail = decoder.flush()
+            if total + len(tail) > cap:
+                raise BodyTooLarge(f"body larger than {cap} bytes")
+            chunks.append(tail)
             return _Response(url, response.status_code, response.headers, b"".join(chunks))
 
     def record(self, base: dict[str, Any], response: _Response, known: Known | None) -> Fetched:

@@ -69,8 +69,28 @@ def decode_html(data: bytes, header_charset: str | None) -> tuple[str, str]:
         match = _META_CHARSET.search(data[:4096])
         declared = normalize_charset(match.group(1).decode("ascii")) if match else None
     if declared:
-        return data.decode(declared, errors="replace"), declared
+        return _decode_declared(data, declared)
     return _sniff(data)
+
+
+def _decode_declared(data: bytes, declared: str) -> tuple[str, str]:
+    """Trust a declared charset unless it is plainly wrong.
+
+    Servers often declare UTF-8 for GBK pages (and the reverse); when the
+    declared charset leaves more than a few undecodable bytes and strict UTF-8
+    or strict GB18030 decodes the whole page, that one is used instead. A page
+    in its declared charset with a stray bad byte keeps the declared charset.
+    """
+    text = data.decode(declared, errors="replace")
+    if text.count("\ufffd") <= 3:
+        return text, declared
+    for charset in ("utf-8", "gb18030"):
+        if charset != declared:
+            try:
+                return data.decode(charset), charset
+            except UnicodeDecodeError:
+                pass
+    return text, declared
 
 
 def _sniff(data: bytes) -> tuple[str, str]:

@@ -123,7 +123,8 @@ def _check_url(url: Any, where: str) -> None:
         raise SourcesError(f"{where}: start URL must be a string, got {url!r}")
     parts = urlsplit(url.strip())
     if parts.scheme not in ("http", "https"):
-        raise SourcesError(f"{where}: URL must be http(s): {url!r}")
+        hint = " (for saved files use --from-dir)" if where == "--url" and parts.scheme in ("", "file") else ""
+        raise SourcesError(f"{where}: URL must be http(s): {url!r}{hint}")
     if not parts.hostname:
         raise SourcesError(f"{where}: URL has no host: {url!r}")
 

@@ -3,14 +3,23 @@
 Each host serves registered routes (static bodies, sequences such as
 503-then-200, or custom handlers), answers conditional requests for static
 200 responses, and logs every request (path, headers, time) server-side so
-tests can assert what the crawler actually sent.
+tests can assert what the crawler actually sent. Faults that need the socket
+itself (a connection reset, a body streamed past every cap) are handlers
+built by `reset_connection` and `stream_bytes`; `gzip_bomb` builds a small
+body that inflates to a huge one.
+
+A host may listen on another loopback address (127.0.0.2, ...): tests use
+that to stand in for a public server, see tests/test_faults.py.
 """
 
 from __future__ import annotations
 
 import hashlib
+import socket
+import struct
 import threading
 import time
+import zlib
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Callable
@@ -42,15 +51,16 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 class Host:
     """One fake web host on its own port."""
 
-    def __init__(self, name: str):
+    def __init__(self, name: str, address: str = "127.0.0.1"):
         self.name = name
+        self.address = address
         self.routes: dict[str, list[Response] | Handler] = {}
         self.log: list[LoggedRequest] = []
         self._lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self.server = ThreadingHTTPServer((address, 0), self._handler_class())
         self.server.daemon_threads = True
         self.port = self.server.server_address[1]
-        self.netloc = f"127.0.0.1:{self.port}"
+        self.netloc = f"{address}:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
         self._thread.start()
 
@@ -147,10 +157,14 @@ class FixtureWeb:
     def __init__(self):
         self.hosts: dict[str, Host] = {}
 
-    def host(self, name: str) -> Host:
+    def host(self, name: str, address: str = "127.0.0.1") -> Host:
         if name not in self.hosts:
-            self.hosts[name] = Host(name)
+            self.hosts[name] = Host(name, address)
         return self.hosts[name]
+
+    def requests(self) -> list[tuple[Host, LoggedRequest]]:
+        """Every request any host received, with the host that received it."""
+        return [(host, request) for host in self.hosts.values() for request in host.requests()]
 
     def close(self) -> None:
         for host in self.hosts.values():
@@ -161,6 +175,64 @@ class FixtureWeb:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+# --- faults that need the socket ---------------------------------------------------------
+
+
+def reset_connection(request: BaseHTTPRequestHandler) -> None:
+    """Answer nothing and close with a TCP RST (SO_LINGER 0): a 'connection reset by peer'."""
+    request.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    request.close_connection = True
+    request.connection.close()
+    request.wfile = request.rfile = _Closed()
+
+
+class _Closed:
+    """Stands in for the handler's files once the socket is gone, so http.server's cleanup is a no-op."""
+
+    closed = True
+
+    def write(self, data: bytes) -> int:
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def stream_bytes(total: int, *, content_type: str = "text/html", piece: int = 64 * 1024) -> Handler:
+    """A 200 whose body is `total` bytes sent in pieces, without Content-Length (ends at close).
+
+    The same piece object is written again and again, so the server side does
+    not allocate the body: memory measured in the test process is the client's.
+    """
+    chunk = b"<p>" + b"x" * (piece - 3)
+
+    def handler(request: BaseHTTPRequestHandler) -> None:
+        request.send_response(200)
+        request.send_header("Content-Type", content_type)
+        request.end_headers()
+        sent = 0
+        try:
+            while sent < total:
+                request.wfile.write(chunk)
+                sent += len(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass  # the client gave up at its cap: expected
+
+    return handler
+
+
+def gzip_bomb(decoded_bytes: int) -> bytes:
+    """A gzip body of zeros: about 1/1000 of `decoded_bytes` on the wire."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)
+    zeros = bytes(1 << 20)
+    parts = [compressor.compress(zeros) for _ in range(decoded_bytes >> 20)]
+    parts.append(compressor.flush())
+    return b"".join(parts)
 
 
 # --- content builders shared by the tests and the benchmark ----------------------------

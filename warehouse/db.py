@@ -13,6 +13,7 @@ import contextlib
 import fcntl
 import logging
 import os
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -51,21 +52,39 @@ def _is_lock_conflict(error: duckdb.Error) -> bool:
     return "lock" in str(error).lower()
 
 
+WRITE_WAIT_SECONDS = 3600.0  # how long a load waits for readers (or another writer) to let go
+WAIT_REMINDER_SECONDS = 60.0
+
+
 def _connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
-    deadline = time.monotonic() + wait_seconds
-    announced = False
+    """Open the file, waiting (with a log line, repeated every minute) while another process holds it."""
+    started = time.monotonic()
+    deadline = started + wait_seconds
+    next_reminder = 0.0
     while True:
         try:
             return duckdb.connect(str(path), read_only=read_only)
         except duckdb.IOException as error:
-            if not _is_lock_conflict(error) or time.monotonic() >= deadline:
+            now = time.monotonic()
+            if not _is_lock_conflict(error) or now >= deadline:
                 raise WarehouseError(f"cannot open warehouse {path}: {_first_line(error)}") from error
-            if not announced:
-                log.warning("warehouse %s is held by another process; waiting up to %.0fs", path, wait_seconds)
-                announced = True
+            if now >= next_reminder:
+                if next_reminder == 0.0:
+                    log.warning("warehouse %s is held by another process; waiting up to %.0fs for it to close "
+                                "(%s)", path, wait_seconds, _holder(error))
+                else:
+                    log.warning("warehouse %s is still held by another process; waited %.0fs of %.0fs",
+                                path, now - started, wait_seconds)
+                next_reminder = now + WAIT_REMINDER_SECONDS
             time.sleep(0.5)
         except duckdb.Error as error:
             raise WarehouseError(f"cannot open warehouse {path}: {_first_line(error)}") from error
+
+
+def _holder(error: duckdb.Error) -> str:
+    """'PID 123' from DuckDB's lock message, so the user can find the reader."""
+    match = re.search(r"\(PID (\d+)\)", str(error))
+    return f"held by PID {match.group(1)}" if match else "a reader or another writer"
 
 
 def _first_line(error: BaseException) -> str:
@@ -127,7 +146,7 @@ def writer_lock(path: Path, *, wait_seconds: float = 3600.0) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def connect_writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckdb.DuckDBPyConnection]:
+def connect_writer(path: Path, *, wait_seconds: float = WRITE_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-write connection with the schema up to date."""
     _ensure_parent(path)
     con = _connect(path, read_only=False, wait_seconds=wait_seconds)
@@ -139,9 +158,20 @@ def connect_writer(path: Path, *, wait_seconds: float = 600.0) -> Iterator[duckd
 
 
 def check_writable(path: Path) -> None:
-    """Fail early, with one line, when the warehouse cannot be created or is not DuckDB."""
-    with connect_writer(path, wait_seconds=5.0):
-        pass
+    """Fail early, with one line, when the warehouse cannot be created or is not DuckDB.
+
+    A warehouse that is merely busy (an analyst holds it read-only, or another
+    run is loading) passes: the run itself waits for it.
+    """
+    try:
+        with connect_writer(path, wait_seconds=0.0):
+            pass
+    except WarehouseError as error:
+        cause = error.__cause__
+        if isinstance(cause, duckdb.IOException) and _is_lock_conflict(cause) and path.exists():
+            log.warning("warehouse %s is in use by another process; this run will wait for it", path)
+            return
+        raise
 
 
 @contextlib.contextmanager
