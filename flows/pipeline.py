@@ -60,6 +60,12 @@ class RunSummary:
     documents_changed: int = 0
     indicators_loaded: int = 0
     new_documents: list[dict] = field(default_factory=list)
+    robots_ok: int = 0  # robots.txt answers among the fetched/unchanged pages: not report content
+
+    @property
+    def nothing_fetched(self) -> bool:
+        """Pages failed and none (robots.txt aside) could be fetched: the run failed as a whole."""
+        return bool(self.failures) and self.pages_fetched + self.pages_unchanged - self.robots_ok <= 0
 
     def run_row(self) -> dict:
         return {
@@ -77,6 +83,8 @@ class RunSummary:
             self.pages_unchanged += 1
         else:
             self.pages_fetched += 1
+        if fetch.role == "robots" and not fetch.error:
+            self.robots_ok += 1
 
 
 # -- stage steps on batches ------------------------------------------------------------------

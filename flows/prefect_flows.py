@@ -1,23 +1,40 @@
 """Prefect flows `backfill`, `scrape` and `reprocess`: thin wrappers around flows.pipeline.
 
-Each batch step becomes one task run (not one per page), results are not
-persisted (they are in the warehouse), and every run publishes a markdown
-summary and a table of the documents it loaded.
+Each batch step (clean, dedupe, extract and segment, load; 100 report pages a
+batch) becomes one task run, not one per page, so a 10,000-page backfill makes
+a few hundred task runs. Batches go to tasks wrapped in `quote`: Prefect would
+otherwise walk every line of every page looking for futures (a third of the
+run time). Results are not persisted: they are in the warehouse, which is also
+the cache (pages keyed on their ETag/Last-Modified and body hash, documents on
+their body hash and extractor version), so unchanged work is skipped before a
+task starts. Every run publishes a markdown summary and a table of the
+documents it loaded, and sends the pipeline's own log lines to the run's log.
 """
 
 from __future__ import annotations
 
+import contextlib
+import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.context import FlowRunContext
+from prefect.utilities.annotations import quote
 
 from flows import pipeline, reprocess as reprocess_module
 from tasks.fetch import FetchConfig
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
+
+# A failed load (the warehouse briefly held by a reader, a full disk freed) is worth
+# a retry: each batch loads in one transaction, so a retry never doubles rows. The
+# other steps are deterministic functions of their input: a retry would fail again.
+RETRIES = {"load": 2}
+RETRY_DELAY_SECONDS = 10
 
 
 class NothingFetched(RuntimeError):
@@ -25,7 +42,42 @@ class NothingFetched(RuntimeError):
 
 
 def _task_runner(name: str, fn: Callable[..., Any], *args: Any) -> Any:
-    return task(fn, name=name, persist_result=False, cache_policy=NO_CACHE)(*args)
+    """Run one batch step as one task run."""
+    step = task(fn, name=name, persist_result=False, cache_policy=NO_CACHE,
+                retries=RETRIES.get(name, 0), retry_delay_seconds=RETRY_DELAY_SECONDS)
+    return step(*(quote(arg) for arg in args))
+
+
+class _StampRun(logging.Filter):
+    """Give records from the pipeline's threads (no Prefect context there) the flow run's id."""
+
+    def __init__(self, flow_run_id: str) -> None:
+        super().__init__()
+        self.flow_run_id = flow_run_id
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not getattr(record, "flow_run_id", None):
+            record.flow_run_id = self.flow_run_id
+        return True
+
+
+@contextlib.contextmanager
+def _pipeline_logs_to_run() -> Iterator[None]:
+    """Send `govreports.*` log lines (warehouse waits, ...) to this flow run's log in the UI."""
+    from prefect.logging.handlers import APILogHandler
+
+    context = FlowRunContext.get()
+    if context is None or context.flow_run is None:
+        yield
+        return
+    handler = APILogHandler()
+    handler.addFilter(_StampRun(str(context.flow_run.id)))
+    project_logger = logging.getLogger("govreports")
+    project_logger.addHandler(handler)
+    try:
+        yield
+    finally:
+        project_logger.removeHandler(handler)
 
 
 def _db_path(db: str | None) -> Path:
@@ -37,8 +89,8 @@ def _sites(urls: list[str], sources_file: str | None) -> list[Site]:
     return sites + (sites_from_urls(urls) if urls else [])
 
 
-def _publish(summary: pipeline.RunSummary) -> None:
-    logger = get_run_logger()
+def summary_markdown(summary: pipeline.RunSummary) -> str:
+    """The run summary artifact: the page and document counts, then every failed page."""
     lines = [
         f"## govreports {summary.flow} run",
         "",
@@ -48,8 +100,17 @@ def _publish(summary: pipeline.RunSummary) -> None:
         f"{len(summary.skipped)} | {summary.documents_new} | {summary.documents_changed} | {summary.indicators_loaded} |",
     ]
     if summary.failures:
-        lines += ["", "### Failed pages", ""] + [f"- {url}: {error}" for url, error in summary.failures[:200]]
-    create_markdown_artifact(markdown="\n".join(lines), key=f"{summary.flow}-summary", description="run summary")
+        lines += ["", f"### Failed pages ({len(summary.failures)})", ""]
+        lines += [f"- {url}: {error}" for url, error in summary.failures[:200]]
+        if len(summary.failures) > 200:
+            lines.append(f"- … and {len(summary.failures) - 200} more (`SELECT url, error FROM pages WHERE error IS NOT NULL`)")
+    return "\n".join(lines)
+
+
+def _publish(summary: pipeline.RunSummary) -> None:
+    logger = get_run_logger()
+    create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
+                             description="pages and documents of this run")
     if summary.new_documents:
         create_table_artifact(table=summary.new_documents, key=f"{summary.flow}-documents",
                               description="documents loaded by this run")
@@ -62,36 +123,60 @@ def _publish(summary: pipeline.RunSummary) -> None:
     )
 
 
+def _result(summary: pipeline.RunSummary) -> dict:
+    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
+
+
 def _finish(summary: pipeline.RunSummary) -> dict:
     _publish(summary)
-    if summary.pages_seen and summary.failures and summary.pages_fetched == 0 and summary.pages_unchanged == 0:
+    if summary.nothing_fetched:
         raise NothingFetched(f"nothing could be fetched: {len(summary.failures)} pages failed")
-    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
+    return _result(summary)
 
 
 @flow(name="backfill", log_prints=True)
 def backfill(urls: list[str] | None = None, sources_file: str | None = None, from_dir: str | None = None,
              db: str | None = None, max_pages: int | None = None) -> dict:
-    """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load."""
-    summary = pipeline.run_pipeline(
-        flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
-        from_dir=Path(from_dir) if from_dir else None, config=FetchConfig(max_pages=max_pages),
-        runner=_task_runner,
-    )
+    """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load.
+
+    Args:
+        urls: listing pages (reports are discovered on them and their next pages) or report pages
+        sources_file: a YAML sources file (see README "Sources file"), as a path on the worker's machine
+        from_dir: a folder of saved .html/.htm/.txt/.pdf/.docx reports on the worker's machine
+        db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
+        max_pages: stop after this many report pages; empty for no limit
+    """
+    with _pipeline_logs_to_run():
+        summary = pipeline.run_pipeline(
+            flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
+            from_dir=Path(from_dir) if from_dir else None, config=FetchConfig(max_pages=max_pages),
+            runner=_task_runner,
+        )
     return _finish(summary)
 
 
 @flow(name="scrape", log_prints=True)
 def scrape(sources_file: str = "sources.yaml", db: str | None = None) -> dict:
-    """Scheduled incremental run: revisit listings, conditional requests, only new or changed pages."""
-    summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
-                                    runner=_task_runner)
+    """Scheduled incremental run: revisit listings, conditional requests, only new or changed pages.
+
+    Args:
+        sources_file: the YAML sources file, relative to the checkout the deployment was made from, or absolute
+        db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
+    """
+    with _pipeline_logs_to_run():
+        summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
+                                        runner=_task_runner)
     return _finish(summary)
 
 
 @flow(name="reprocess", log_prints=True)
 def reprocess(db: str | None = None) -> dict:
-    """Rebuild documents, indicators and terms from the raw archive with the current code; no network."""
-    summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
+    """Rebuild documents, indicators and terms from the raw archive with the current code; no network.
+
+    Args:
+        db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
+    """
+    with _pipeline_logs_to_run():
+        summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
     _publish(summary)
-    return summary.run_row() | {"indicators_loaded": summary.indicators_loaded}
+    return _result(summary)

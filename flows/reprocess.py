@@ -8,6 +8,7 @@ replaced in one transaction, so a failed reprocess leaves the old rows.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -68,7 +69,18 @@ def _default_authority(url: str) -> str:
     return "official" if host.endswith(".gov.cn") else "mirror"
 
 
-def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline) -> pipeline.RunSummary:
+def _chunks(items: list, size: int) -> Iterator[list]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
+              batch_size: int = 100) -> pipeline.RunSummary:
+    """Every document again from archived bytes; old derived rows are replaced in one transaction.
+
+    Steps run per batch of pages (one task run each under Prefect), except the
+    grouping of copies into documents, which must see every copy at once.
+    """
     summary = pipeline.RunSummary(flow="reprocess")
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
     with warehouse_db.writer_lock(db_path):
@@ -78,10 +90,16 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline)
             reports, failures = archived_reports(con, archive, authority_of)
         summary.failures.extend(failures)
         summary.pages_seen = len(reports) + len(failures)
-        copies, skips = runner("clean-and-identify", pipeline.make_copies, reports) if reports else ([], [])
-        summary.skipped.extend((s.url, s.reason) for s in skips)
-        groups = runner("dedupe", group_copies, copies) if copies else []
-        docs = runner("extract-and-segment", pipeline.analyse_groups, groups) if groups else []
+        copies = []
+        for chunk in _chunks(reports, batch_size):
+            chunk_copies, skips = runner("clean-and-identify", pipeline.make_copies, chunk)
+            copies.extend(chunk_copies)
+            summary.skipped.extend((s.url, s.reason) for s in skips)
+        del reports
+        groups = runner("dedupe", group_copies, copies) if copies else []  # all at once: a copy may match any other
+        docs = []
+        for chunk in _chunks(groups, batch_size):
+            docs.extend(runner("extract-and-segment", pipeline.analyse_groups, chunk))
         with warehouse_db.connect_writer(db_path) as con:
             con.execute("BEGIN")
             old_ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
