@@ -19,6 +19,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -q -m "not slow"
+	bash scripts/check_deployments.sh
 
 test-all: $(STAMP)
 	$(BIN)/python -m pytest -q

@@ -76,6 +76,8 @@ def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
     etags = {path: f'"{i}"' for i, path in enumerate(pages)}
 
     class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive, as a real web server
+
         def do_GET(self) -> None:  # noqa: N802
             body = pages.get(self.path)
             if body is not None and self.headers.get("If-None-Match") == etags[self.path]:
