@@ -15,6 +15,7 @@ import csv
 import datetime as dt
 import re
 from collections import Counter
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -160,37 +161,32 @@ def former_regions() -> tuple[Region, ...]:
     return tuple(_read(FORMER_REGIONS_CSV))
 
 
+def _index(items: Iterable[Region], key: Callable[[Region], str]) -> dict[str, list[Region]]:
+    index: dict[str, list[Region]] = {}
+    for region in items:
+        index.setdefault(key(region), []).append(region)
+    return index
+
+
 @cache
 def _regions_by_name() -> dict[str, list[Region]]:
-    by_name: dict[str, list[Region]] = {}
-    for region in regions().values():
-        by_name.setdefault(region.name, []).append(region)
-    return by_name
+    return _index(regions().values(), lambda region: region.name)
 
 
 @cache
 def _former_by_name() -> dict[str, list[Region]]:
-    by_name: dict[str, list[Region]] = {}
-    for region in former_regions():
-        by_name.setdefault(region.name, []).append(region)
-    return by_name
+    return _index(former_regions(), lambda region: region.name)
 
 
 @cache
 def _former_by_code() -> dict[str, list[Region]]:
-    by_code: dict[str, list[Region]] = {}
-    for region in former_regions():
-        by_code.setdefault(region.code, []).append(region)
-    return by_code
+    return _index(former_regions(), lambda region: region.code)
 
 
 @cache
 def _children() -> dict[str, list[Region]]:
     """Current and former regions by parent code ("" for the provinces)."""
-    children: dict[str, list[Region]] = {}
-    for region in (*regions().values(), *former_regions()):
-        children.setdefault(region.parent_code, []).append(region)
-    return children
+    return _index((*regions().values(), *former_regions()), lambda region: region.parent_code)
 
 
 @cache
