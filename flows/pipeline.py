@@ -22,6 +22,7 @@ from typing import Any
 
 from tasks.clean import clean_page
 from tasks.dedupe import DocumentGroup, group_copies
+from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
 from tasks.metadata import extract_metadata
@@ -93,6 +94,10 @@ def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
     """Clean each report page and read its metadata; pages without a report body are skipped."""
     copies, skips = [], []
     for report in reports:
+        verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
+        if verdict is not None:
+            skips.append(Skip(report.url, verdict))
+            continue
         clean = clean_page(report.page)
         if len(clean.body) < MIN_BODY_CHARS:
             skips.append(Skip(report.url, "not a report: no report body (各位代表 …) found"))

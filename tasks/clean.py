@@ -14,6 +14,7 @@ date), kept as it is for the metadata stage.
 
 from __future__ import annotations
 
+import html
 import re
 import unicodedata
 from collections import Counter
@@ -21,11 +22,19 @@ from collections.abc import Iterable, Sequence
 
 import jieba
 
+from tasks.discover import report_start
 from tasks.records import CleanText, PageText
 
 # -- line-level patterns -------------------------------------------------------------------
 
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
+# "&nbsp;", "&ensp;", "&#12288;" left as text by a mirror that stored escaped HTML
+ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});")
+ODD_SPACE = re.compile("[\u00a0\u2002\u2003\u2009\u202f]")
+# newspaper page jumps inside a sentence: "坚持以习（下转第四版）", "（紧接第一版）近平…"
+PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s*[一二三四五六七八九十\d]{1,3}\s*版\s*[）)]")
+# footnote marks a glossary resolves: "三个立法权”［28］", "“两重”[1]"; never at a line's start
+FOOTNOTE_MARK = re.compile(r"(?<=\S)\s?[\[［]\s*[\d０-９]{1,3}\s*[\]］]")
 SALUTATION = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)")
 INLINE_SALUTATION = re.compile(r"各位(?:人大)?代表[:\uff1a]")
 # "现在,我代表区人民政府,向大会报告…" — the opening formula, found once per report
@@ -38,7 +47,7 @@ FARM_DECORATION = re.compile(r"【[^】]{0,8}(?:推荐|精选|范文|最新|优�
 
 # A line that starts one of these is chrome, and so is everything after it in the body.
 TAIL_MARKER = re.compile(
-    r"^(?:推荐访问|相关(?:文章|阅读|推荐|链接|新闻|文档|范文|报告|内容)|猜你喜欢|热门(?:文章|推荐|阅读)|延伸阅读|"
+    r"^(?:推荐访问|相关(?:文章|阅读|推荐|链接|新闻|文档|范文|报告|内容|报道|附件)|免责声明|标签[:\uff1a]|猜你喜欢|热门(?:文章|推荐|阅读)|延伸阅读|"
     r"上一篇|下一篇|上一条|下一条|您需要登录后|本版积分规则|快速回复|Powered by|页[:\uff1a]\s*(?:\[?\d|$)|分享到|"
     r"责任编辑|主办单位|主办[:\uff1a]|承办单位|版权所有|Copyright|©|扫一扫|网站地图|打印本页|关闭窗口|返回顶部|"
     r"【\s*(?:打印|关闭)|\[\s*(?:打印|关闭)|更多(?:范文|精彩|相关)|本文(?:来源|链接|地址)|原文(?:链接|地址)|"
@@ -55,7 +64,7 @@ GLUED_TAIL = re.compile(
 CHROME_LINE = re.compile(
     r"(?:您?当前(?:的)?位置|您现在的位置|所在位置)[:\uff1a]|(?:^|\s)首页\s*[>\uff1e»]|"
     r"(?:发布|发表|更新|录入|上传)(?:时间|日期|于)[:\uff1a]|^(?:时间|日期)[:\uff1a]\s*\d{4}|(?:^|\s|\|)来源[:\uff1a]|"
-    r"(?:浏览|阅读|点击|访问)(?:次数|量|数|人次)?[:\uff1a]\s*\d|【?字体[:\uff1a]|字号[:\uff1a]|[【\[]\s*(?:大|中|小)\s*[】\]]|"
+    r"(?:浏览|阅读|点击|访问)(?:次数|量|数|人次)?[:\uff1a]\s*(?:\d|$)|^[【】\[\]|｜]$|点击(?:图片|进入|查看)|^内容摘要[:\uff1a]|【?字体[:\uff1a]|字号[:\uff1a]|[【\[]\s*(?:大|中|小)\s*[】\]]|"
     r"^【?打印】?$|^作者[:\uff1a]|编辑[:\uff1a]|ICP备|公网安备|网站标识码|版权所有|技术支持|联系我们|"
     r"签到天数|TA的每日心情|^\[LV\.\d+\]|^Rank:|显示全部楼层|阅读模式|本帖最后由|立即注册|设为首页|收藏本站|"
     r"复制链接|^查看[:\uff1a]\s*\d|回复[:\uff1a]\s*\d|使用道具|^举报$|^(?:沙发|板凳|地板|楼主)$|客服中心|在线时间|在线咨询|"
@@ -65,6 +74,21 @@ CHROME_LINE = re.compile(
     re.IGNORECASE,
 )
 CHROME_LINE_MAX = 80  # a longer line is prose, even if it mentions 来源: or 编辑:
+# a photo caption: "…作政府工作报告。本报记者 朱江 摄", "（新华社记者 李涛 摄）", "图为…", "▲…"
+CAPTION = re.compile(
+    r"(?:记者|通讯员|摄影)[\s\u4e00-\u9fff·、]{2,16}摄[)\uff09]?[。.]?$|^[(\uff08]?图[为:\uff1a/]|^[▲△■◆]|摄影[:\uff1a/]")
+CAPTION_MAX = 120
+# a toolbar ("下载 打印 全屏 收藏 【字号： 加大 还原 减小 】"): a run of very short lines that are not sentences
+TOOLBAR_CELL = 4
+TOOLBAR_RUN = 3
+# the closing paragraph: "各位代表！…让我们…团结在…周围…而努力奋斗！"
+CLOSING = re.compile(
+    r"(?:让我们|团结在.{0,40}周围|[号召携]手|奋斗|贡献|篇章|明天|胜利召开|新局面|前进|周年)[^。!\uff01]{0,40}[!\uff01][”\"]?$"
+    r"|(?:让我们|团结在.{0,40}周围).*[。!\uff01][”\"]?$")
+CLOSING_FROM = 0.5  # the closing paragraph is in the second half of the body
+# what may follow the closing paragraph in a report: another appeal (各位代表…) or a part heading
+REPORT_CONTINUES = re.compile(r"^(?:各位(?:人大)?代表|[一二三四五六七八九十]+、)")
+TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年工作回顾2019年是我区发展压力叠加、......"
 
 # -- watermark detection -------------------------------------------------------------------
 
@@ -162,12 +186,11 @@ def is_chrome_line(line: str) -> bool:
 
 
 def _body_start(lines: Sequence[str]) -> int | None:
-    """Index of the salutation line; failing that, a line that has it inside, or the opening formula."""
-    for pattern in (SALUTATION, INLINE_SALUTATION, OPENING):
-        for index, line in enumerate(lines):
-            if pattern.search(line) and not is_chrome_line(line):
-                return index
-    return None
+    """Index of the salutation line; failing that, a line that has it inside, or the opening formula;
+    a report that opens without one starts at its first section or paragraph (discover.report_start)."""
+    found = next((index for pattern in (SALUTATION, INLINE_SALUTATION, OPENING)
+                  for index, line in enumerate(lines) if pattern.search(line) and not is_chrome_line(line)), None)
+    return report_start(list(lines), found)
 
 
 def _split_inline_salutation(lines: list[str], start: int) -> tuple[list[str], int]:

@@ -41,7 +41,6 @@ _TRS_INDEX = re.compile(r"(?:^|/)index(?:_(\d+))?\.s?html?$")
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]")
 _PART_SUFFIX = re.compile(r"^(?P<stem>.+?)_(?P<n>\d{1,2})$")
 _ATTACHMENT_EXT = (".pdf", ".docx", ".doc", ".txt")
-SALUTATION = "各位代表"
 
 
 @dataclass(frozen=True)
@@ -214,22 +213,130 @@ def attachment_links(html: str, page_url: str, selector: str | None = None) -> l
     return out
 
 
-def report_verdict(page: PageText) -> str | None:
-    """None when the page text reads like a report, else the Skip reason.
+# -- what is a work report -------------------------------------------------------------------
+# A government work report is recognised by its structure, not by one salutation: the deputies
+# addressed, the government speaking in the first person (我代表…人民政府), the session it is
+# delivered to, a 政府工作报告 title, and its review and plan sections. Texts that share much of
+# that shape but are something else are told apart by who speaks and what they report on.
+_SALUTATION_LINE = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)|各位(?:人大)?代表[:\uff1a]")
+_FIRST_PERSON = re.compile(r"我代表[^。,\uff0c;\uff1b]{0,24}?(?:人民政府|政府|国务院)")
+_SESSION_LINE = re.compile(r"在[^。]{0,40}?(?:人民代表大会|人代会)[^。]{0,24}?会议上")
+_WORK_REPORT_TITLE = re.compile(r"政府(?:[0-9０-９]{4}年度?)?工作报告")
+_SECTION_NUMBER = r"(?:[一二三四五六七八九十]+[、.．]|[(\uff08][一二三四五六七八九十]+[)\uff09]|第[一二三四五]部分)"
+_REVIEW_HEADING = re.compile(rf"^{_SECTION_NUMBER}?\s*[^。]{{0,24}}?(?:回顾|总结)")
+_REVIEW_CUE = re.compile(r"过去(?:的)?一年|一年来|过去(?:的)?五年|五年来|(?:19|20)\d\d年[^。]{0,8}工作回顾")
+_PLAN_CUE = re.compile(r"(?:19|20)\d\d年(?:的)?(?:政府)?工作(?:安排|任务|部署)|主要预期目标|主要目标任务|总体要求|今后五年|今年(?:的)?工作")
+_TOP_REVIEW_HEADING = re.compile(
+    r"^(?:[一1][、.．]|第一部分)\s*[^。]{0,20}?(?:(?:19|20)\d\d\s*年|过去|上年|去年|五年|一年)[^。]{0,16}?(?:回顾|总结)")
+# What the report says it reports on: 向大会报告政府工作 / 向大会作关于…规划纲要的报告.
+_REPORTS_ON = re.compile(r"向(?:大会|本次会议|会议)(?:作|做)?(?P<subject>[^。,\uff0c;\uff1b]{0,40}?)报告(?P<after>[^。,\uff0c;\uff1b]{0,4})")
+_NOT_WORK_SUBJECTS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"规划纲要|五年规划|五年计划|[十]{1}[一二三四五六]五.{0,4}规划"), "not a report: five-year plan report"),
+    (re.compile(r"预算|决算"), "not a report: budget report"),
+    (re.compile(r"国民经济和社会发展(?:年度)?计划|计划(?:执行情况|草案)"), "not a report: annual plan report"),
+    (re.compile(r"政协|常务委员会|常委会"), "not a report: CPPCC or standing committee report"),
+)
+_ENTRUSTED = re.compile(r"受[^。,\uff0c]{0,20}(?:人民)?政府(?:的)?委托")
+_CPPCC = re.compile(r"^各位委员|各位委员[:\uff1a]")
+# A news item about a report speaks of it in the third person.
+_THIRD_PERSON = re.compile(
+    r"(?<!我)代表[^。,\uff0c]{0,20}政府[^。]{0,6}向大会作(?:了)?(?:政府)?工作报告|《(?:政府工作)?报告》(?:说|指出|提出|强调|回顾|认为|显示)"
+    r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|报告(?:指出|提出|强调|显示|认为|要求|回顾)")
+HEAD_LINES = 12
+TITLE_LINES = 5
 
-    A report has a long CJK body and either addresses the deputies
-    (各位代表) or runs to many paragraphs; forums, notices and news items don't.
+
+def report_verdict(page: PageText) -> str | None:
+    """None when the page reads as a government work report, else the Skip reason.
+
+    Evidence: the deputies addressed (各位代表), the government speaking (我代表…人民政府),
+    a session line, a 政府工作报告 title, review and plan sections. A text is not a work report
+    when it reports on something else (a five-year plan, a budget, an annual plan, the CPPCC's
+    work) or speaks of a report in the third person (a news item).
     """
     text = "\n".join(page.lines)
     cjk = cjk_count(text)
+    addressed = _has_salutation(page.lines) or bool(_FIRST_PERSON.search(text))
+    if cjk < 300:
+        return f"not a report: body too short ({cjk} CJK characters)" if addressed else "not a report: no salutation"
+    reason = _not_work_report(page)
+    if reason is not None:
+        return reason
+    if addressed:
+        return None
+    head = "\n".join([page.title or "", *page.lines[:HEAD_LINES]])
+    evidence = sum((
+        bool(_WORK_REPORT_TITLE.search(_compact(head))),
+        bool(_SESSION_LINE.search(head)),
+        any(_REVIEW_HEADING.match(line) for line in page.lines if len(line) <= 40) or bool(_REVIEW_CUE.search(text)),
+        bool(_PLAN_CUE.search(text)),
+    ))
     long_paragraphs = sum(1 for line in page.lines if cjk_count(line) >= 40)
-    if SALUTATION in text and cjk >= 300:
+    if cjk >= 1000 and (evidence >= 3 or (evidence >= 2 and long_paragraphs >= 10)):
         return None
-    if long_paragraphs >= 20 and cjk >= 2000:
-        return None
-    if SALUTATION not in text:
-        return "not a report: no salutation"
-    return f"not a report: body too short ({cjk} CJK characters)"
+    return "not a report: no salutation"
+
+
+def _has_salutation(lines: tuple[str, ...]) -> bool:
+    return any(_SALUTATION_LINE.search(line) for line in lines)
+
+
+def _not_work_report(page: PageText) -> str | None:
+    """The reason a report-shaped text is not a government work report, or None.
+
+    The title and opening say what is reported on: a work report says 报告政府工作 /
+    政府工作报告 and then may still mention the five-year plan it submits; a plan or
+    budget report, a CPPCC report or a news item about the report never does.
+    """
+    lines = page.lines
+    head = "\n".join([page.title or "", *lines[:HEAD_LINES]])
+    first_person = _FIRST_PERSON.search("\n".join(lines[:40]))
+    for line in [page.title or "", *lines[:TITLE_LINES]]:
+        compact = _compact(line)
+        if len(compact) <= 60 and re.search(r"关于.{2,50}报告", compact) and not _WORK_REPORT_TITLE.search(compact):
+            for pattern, reason in _NOT_WORK_SUBJECTS:
+                if pattern.search(compact):
+                    return reason
+    opening = _REPORTS_ON.search("\n".join(lines[:40]))
+    if opening is not None and "工作" not in opening["subject"] and "工作" not in opening["after"]:
+        for pattern, reason in _NOT_WORK_SUBJECTS:
+            if pattern.search(opening["subject"]):
+                return reason
+    if _ENTRUSTED.search(head) and not first_person:
+        return "not a report: budget or plan report (受…政府委托)"
+    if not first_person and not _has_salutation(lines) and _THIRD_PERSON.search("\n".join(lines[:HEAD_LINES * 2])):
+        return "not a report: news about a report"
+    if _CPPCC.search(head) and not first_person:
+        return "not a report: CPPCC report (各位委员)"
+    if first_person is None and re.search(r"我代表[^。,\uff0c]{0,30}(?:政协|常务委员会)", head):
+        return "not a report: CPPCC or standing committee report"
+    return None
+
+
+def report_start(lines: list[str], salutation: int | None) -> int | None:
+    """Where the report's own text begins when it opens without 各位代表.
+
+    Real copies start at the first section (一、2014年工作回顾) or run from the title and
+    speaker line straight into prose: the body then starts at that first review heading
+    when it comes before any salutation (the salutation later is 各位代表，成绩来之不易…),
+    or, with no salutation at all, at the first long paragraph.
+    """
+    limit = len(lines) if salutation is None else salutation
+    for index in range(limit):
+        line = lines[index]
+        if len(line) <= 40 and _TOP_REVIEW_HEADING.match(line) and _prose_follows(lines, index):
+            return index
+    if salutation is not None:
+        return salutation
+    for index, line in enumerate(lines):
+        if cjk_count(line) >= 60 and not _SESSION_LINE.search(line[:80]) and line.rstrip()[-1:] in "。！？!?；;：:”":
+            return index
+    return None
+
+
+def _prose_follows(lines: list[str], index: int) -> bool:
+    """A heading in the text, not in a table of contents: a paragraph follows it."""
+    return any(cjk_count(line) >= 40 for line in lines[index + 1 : index + 3])
 
 
 def page_kind(page: PageText, html: str, url: str) -> str:
