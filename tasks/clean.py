@@ -30,7 +30,7 @@ from tasks.records import CleanText, PageText
 ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 # "&nbsp;", "&ensp;", "&#12288;" left as text by a mirror that stored escaped HTML
 ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});")
-ODD_SPACE = re.compile("[\u00a0\u2002\u2003\u2009\u202f]")
+ODD_SPACE = re.compile("[\u00a0\u2002\u2003\u2009\u202f]")  # what &nbsp; &ensp; &emsp; stand for
 # newspaper page jumps inside a sentence: "坚持以习（下转第四版）", "（紧接第一版）近平…"
 PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s*[一二三四五六七八九十\d]{1,3}\s*版\s*[）)]")
 # footnote marks a glossary resolves: "三个立法权”［28］", "“两重”[1]"; never at a line's start
@@ -117,6 +117,7 @@ FULL_LINE_RATIO = 0.85
 LATIN_END = re.compile(r"[A-Za-z]$")
 LATIN_START = re.compile(r"^[A-Za-z]")
 TITLE_SITE_SUFFIX = re.compile(r"\s*[-_|–—]+\s*[^-_|–—]*$")
+TITLE_LABEL = re.compile(r"^(?:标\s*题|题\s*目)[:\uff1a]\s*")
 
 # -- normalisation ----------------------------------------------------------------------------
 
@@ -150,7 +151,7 @@ def match_key(text: str) -> str:
 # -- the steps --------------------------------------------------------------------------------
 
 def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str | None, chrome_text: str) -> CleanText:
-    lines = [part for line in raw_lines for part in GLUED_TAIL.split(_tidy(line)) if part]
+    lines = [part for line in _rejoin(raw_lines) for part in GLUED_TAIL.split(line) if part]
     start = _body_start(lines)
     if start is None:
         header_lines, body_lines, tail_lines = lines, [], []
@@ -158,7 +159,7 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
         lines, start = _split_inline_salutation(lines, start)
         end = _body_end(lines, start)
         header_lines = lines[:start]
-        body_lines = [line for line in lines[start:end] if not is_chrome_line(line)]
+        body_lines = _drop_toolbars([line for line in lines[start:end] if not is_chrome_line(line)])
         tail_lines = lines[end:]
     outside = "\n".join([*header_lines, *tail_lines, title or "", site_name or "", chrome_text])
     watermarks = detect_watermarks("\n".join(body_lines), outside)
@@ -173,23 +174,72 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
 
 
 def _tidy(line: str) -> str:
-    """Strip the line and drop farm decorations (【精选推荐】) and preambles ("下面是小编为大家整理的…,供大家参考。")."""
-    line = FARM_DECORATION.sub("", ZERO_WIDTH.sub("", line)).strip()
+    """Strip the line and drop what no report text holds: escaped entities (&nbsp;), zero-width
+    characters (74.4\u200b万亿元), page jumps, footnote marks, farm decorations (【精选推荐】) and
+    preambles ("下面是小编为大家整理的…,供大家参考。")."""
+    line = ENTITY.sub(lambda entity: ODD_SPACE.sub(" ", html.unescape(entity.group())), line)
+    line = FOOTNOTE_MARK.sub("", PAGE_JUMP.sub("", ZERO_WIDTH.sub("", line)))
+    line = FARM_DECORATION.sub("", line).strip()
     return FARM_PREAMBLE.sub("", line).strip()
 
 
+def _rejoin(raw_lines: Iterable[str]) -> list[str]:
+    """Tidy lines and join the halves of a paragraph that a page broke apart.
+
+    A line of zero-width characters alone marks where a wiki page split a
+    paragraph ("…达到74.4" / "\u200b" / "万亿元，…"), and a newspaper page jump
+    at a line's end ("…坚持以习（下转第四版）") continues on the next line.
+    """
+    lines: list[str] = []
+    glue = False
+    for raw in raw_lines:
+        if ZERO_WIDTH.search(raw) and not ZERO_WIDTH.sub("", raw).strip():
+            glue = glue or (bool(lines) and not _ends_sentence(lines[-1]))
+            continue
+        line = _tidy(raw)
+        if not line:
+            continue
+        if glue and lines:
+            lines[-1] = _join(lines[-1], line)
+        else:
+            lines.append(line)
+        jump = PAGE_JUMP.search(raw)
+        glue = bool(jump) and not raw[jump.end():].strip() and not _ends_sentence(lines[-1])
+    return lines
+
+
 def is_chrome_line(line: str) -> bool:
-    """Navigation, info, share, footer, forum and farm lines; prose is never this short and chrome-like."""
+    """Navigation, info, share, footer, forum and farm lines and photo captions; prose is never
+    this short and chrome-like."""
+    if len(line) <= CAPTION_MAX and CAPTION.search(line):
+        return True
     if len(line) > CHROME_LINE_MAX:
         return False
     return bool(CHROME_LINE.search(line) or TAIL_MARKER.search(line))
+
+
+def _drop_toolbars(lines: list[str]) -> list[str]:
+    """Drop runs of very short non-sentence lines (下载 / 打印 / 全屏 / 收藏, 收藏 / | / 分享到):
+    a report's shortest lines are headings and appeals, which are neither this short nor in runs."""
+    short = [len(line) <= TOOLBAR_CELL and not _ends_sentence(line) for line in lines]
+    keep = [True] * len(lines)
+    index = 0
+    while index < len(lines):
+        run_end = index
+        while run_end < len(lines) and short[run_end]:
+            run_end += 1
+        if run_end - index >= TOOLBAR_RUN:
+            keep[index:run_end] = [False] * (run_end - index)
+        index = max(run_end, index + 1)
+    return [line for line, kept in zip(lines, keep) if kept]
 
 
 def _body_start(lines: Sequence[str]) -> int | None:
     """Index of the salutation line; failing that, a line that has it inside, or the opening formula;
     a report that opens without one starts at its first section or paragraph (discover.report_start)."""
     found = next((index for pattern in (SALUTATION, INLINE_SALUTATION, OPENING)
-                  for index, line in enumerate(lines) if pattern.search(line) and not is_chrome_line(line)), None)
+                  for index, line in enumerate(lines)
+                  if pattern.search(line) and not is_chrome_line(line) and not TEASER_END.search(line)), None)
     return report_start(list(lines), found)
 
 
@@ -203,7 +253,8 @@ def _split_inline_salutation(lines: list[str], start: int) -> tuple[list[str], i
 
 
 def _body_end(lines: list[str], start: int) -> int:
-    """The body ends at the first tail marker or at a second report's opening (a related-article quote)."""
+    """The body ends with the closing paragraph; failing that, at the first tail marker or at a
+    second report's opening (a related-article quote)."""
     for index in range(start + 1, len(lines)):
         line = lines[index]
         if TAIL_MARKER.search(line) or (OPENING.search(line) and index > start + 2):
@@ -211,14 +262,33 @@ def _body_end(lines: list[str], start: int) -> int:
             break
     else:
         end = len(lines)
+    end = _closing_end(lines, start, end) or end
     while end > start + 1 and _is_dangling(lines[end - 1]):
         end -= 1
     return end
 
 
+def _closing_end(lines: list[str], start: int, end: int) -> int | None:
+    """Just past the closing paragraph ("…让我们…而努力奋斗！") when one ends the report's second half.
+
+    What follows it is never report: a glossary (名词解释, ［1］…), a disclaimer, tags, a
+    share bar. The last such appeal counts, and only if no further appeal to the delegates
+    or part heading follows it (a mid-report rallying line is followed by more report).
+    """
+    first = start + int((end - start) * CLOSING_FROM)
+    for index in range(end - 1, first - 1, -1):
+        line = lines[index]
+        if CLOSING.search(line) and not is_chrome_line(line):
+            return index + 1
+        if REPORT_CONTINUES.match(line):
+            return None
+    return None
+
+
 def _is_dangling(line: str) -> bool:
-    """A short unpunctuated line at the end (a related title, a share bar) cannot close a report."""
-    return len(line) <= 40 and not _ends_sentence(line)
+    """A short line at the end that is not a sentence (a related title, a share bar, "相关报道：")
+    cannot close a report."""
+    return len(line) <= 40 and (not _ends_sentence(line) or line.endswith((":", "\uff1a")))
 
 
 # -- watermarks -------------------------------------------------------------------------------
@@ -351,7 +421,8 @@ def _title(title: str | None, header_lines: Sequence[str], watermarks: Sequence[
     The page title wins when it names a report; a .txt page's "title" is only
     its first line, so otherwise the header's report-title line is used.
     """
-    candidates = [line for line in (title, *header_lines) if line and "报告" in line and len(line) <= 60 and not is_chrome_line(line)]
+    candidates = [TITLE_LABEL.sub("", line) for line in (title, *header_lines)
+                  if line and "报告" in line and len(line) <= 60 and not is_chrome_line(line)]
     chosen = candidates[0] if candidates else title
     if not chosen:
         return None
