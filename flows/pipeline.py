@@ -88,6 +88,15 @@ class RunSummary:
             self.robots_ok += 1
 
 
+# Called with the live summary after every page and every loaded batch (the CLI's progress display).
+progress_hooks: list[Callable[[RunSummary], None]] = []
+
+
+def _progress(summary: RunSummary) -> None:
+    for hook in progress_hooks:
+        hook(summary)
+
+
 # -- stage steps on batches ------------------------------------------------------------------
 
 def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
@@ -233,6 +242,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
         for item in acquire(sites, from_dir, archive, known, config):
             if isinstance(item, PageFetch):
                 summary.count(item)
+                _progress(summary)
                 fetches.append(item)
             elif isinstance(item, Skip):
                 summary.skipped.append((item.url, item.reason))
@@ -259,6 +269,7 @@ def _process_batch(db_path: Path, fetches: list[PageFetch], reports: list[Report
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed
     summary.indicators_loaded += counts.indicators_loaded
+    _progress(summary)
     for doc in docs:
         m = doc.canonical.meta
         summary.new_documents.append({
