@@ -1,16 +1,45 @@
-"""Word segmentation with jieba: token totals and term counts per document.
+"""Word segmentation: token totals and term counts per document, jieba's terms at jieba-rs speed.
 
 The counts feed the `terms` and `segmentations` tables; `attention` divides
 topic hits by `tokens`, so both come from one pass over the same tokens.
 The user dictionary keeps indicator wordings and policy terms (地区生产总值,
-数字经济, every topic term) as single tokens. Loading a dictionary costs about
-a second, so it happens once per process, and `segment_many` spreads
-documents over worker processes that each load it once.
+数字经济, every topic term) as single tokens.
+
+Two engines give the same counts. jieba (Python) is the reference; rjieba
+(jieba-rs: jieba's dictionary, DAG and HMM in Rust) is the default and about
+20x faster. `GOVREPORTS_SEGMENTER=jieba` selects the original. Three
+differences of jieba-rs are closed here, each checked token for token on the
+national corpus and the real county and provincial texts (tests/test_segment.py):
+
+- Added words' frequencies. jieba's `add_word` without a frequency suggests
+  one with float products (an existing word gets its frequency + 1), jieba-rs
+  in log space (exp(log f) rounds down: the frequency stays); and re-adding a
+  word that is already in the dictionary adds the new frequency to jieba's
+  total without removing the old one, where jieba-rs replaces it. So the
+  frequencies are resolved by jieba itself once per dictionary (cached), given
+  to jieba-rs explicitly, and jieba-rs's total is padded to jieba's with an
+  entry no text can reach.
+- Which characters form a block. jieba cuts blocks of [一-鿕 a-z A-Z 0-9 +#&._%-];
+  jieba-rs also takes CJK extensions (㐀, 𠀀) and `_` into blocks. Blocks are
+  cut out here with jieba's own pattern and only they go to jieba-rs; any
+  other word character is a token of its own, as jieba yields it.
+- Numbers inside unknown words (the documented token rule). jieba's HMM splits
+  a run of letters and digits at anything but `12`, `7.5`, `7.5%`:
+  `11-15` is 11, -, 15 and `2023-01-24` is 2023, -, 01, -, 24; jieba-rs keeps
+  them whole. Such tokens are re-split with jieba's pattern, so each hyphenated
+  number or date counts as its numbers (two tokens for 11-15, three for a
+  date), as jieba counts them. Dictionary words (C++, PM2.5) stay whole.
+
+Loading a dictionary costs about a second for jieba and 0.2 s for jieba-rs, so
+it happens once per process, and `segment_many` spreads large batches over
+worker processes that each load it once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import importlib.metadata
+import json
 import logging
 import multiprocessing
 import os
@@ -20,28 +49,46 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 import jieba
 
-SEGMENTER = "jieba"
-SEGMENTER_VERSION: str = jieba.__version__
+ENGINE_VARIABLE = "GOVREPORTS_SEGMENTER"
+DEFAULT_ENGINE = "rjieba"
 
 DATA_DIR = Path(__file__).parent / "data"
 USERDICT_PATH = DATA_DIR / "userdict.txt"
 STOPWORDS_PATH = DATA_DIR / "stopwords.txt"
 
 # Below this many characters a worker pool costs more (start-up and one
-# dictionary load per worker) than it saves.
-MIN_PARALLEL_CHARS = 400_000
+# dictionary load per worker) than it saves. jieba-rs cuts ~20 MB/s, so only
+# very large batches are worth a pool; jieba needs one from 400 kB.
+MIN_PARALLEL_CHARS = {"jieba": 400_000, "rjieba": 8_000_000}
 # Tasks per worker: enough to even out unequal report lengths.
 CHUNKS_PER_WORKER = 4
 
 _WORD_CHAR = re.compile(r"\w")
 _NUMBER = re.compile(r"[0-9０-９.．,，%％‰]+")
+# jieba.re_han_default: the blocks jieba hands to its DAG; everything else is yielded a character at a time.
+_BLOCK = re.compile(r"[\u4E00-\u9FD5a-zA-Z0-9+#&\._%\-]+")
+_LONE_WORD_CHAR = re.compile(r"[^\W\u4E00-\u9FD5a-zA-Z0-9_]")  # word characters outside every block
+# jieba.finalseg.re_skip: how jieba's HMM splits letters and digits.
+_HMM_SKIP = re.compile(r"([a-zA-Z0-9]+(?:\.\d+)?%?)")
+_NON_HAN_RUN = re.compile(r"[^\u4E00-\u9FD5]{2,}")
+# A jieba-rs entry that only raises its dictionary total: it holds characters
+# outside every block, so no text ever reaches it.
+_TOTAL_PAD = "\x00\x01"
+# jieba.re_userdict: a word, then optionally a frequency and a tag.
+_USERDICT_LINE = re.compile(r"(.+?)(?: ([0-9]+))?(?: ([a-z]+))?")
 
-_tokenizer: jieba.Tokenizer | None = None
-_stopwords: frozenset[str] = frozenset()
-_dict_sha256 = ""
+
+class Engine(Protocol):
+    name: str
+    version: str
+
+    def count(self, body: str) -> Counter[str]:
+        """Every token of `body` with its count (punctuation and spaces may be missing or present)."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -62,6 +109,18 @@ def _data_lines(path: Path) -> list[str]:
     return [line for line in lines if line and not line.startswith("#")]
 
 
+def _userdict_entries() -> list[tuple[str, int | None, str | None]]:
+    """(word, frequency or None, tag or None) per user dictionary line, in file order."""
+    entries = []
+    for line in _data_lines(USERDICT_PATH):
+        match = _USERDICT_LINE.fullmatch(line)
+        if match is None:
+            raise ValueError(f"{USERDICT_PATH}: not 'word [frequency] [tag]': {line!r}")
+        word, freq, tag = match.groups()
+        entries.append((word, int(freq) if freq else None, tag))
+    return entries
+
+
 def dict_sha256() -> str:
     """Fingerprint of the user dictionary and stop-word list, stored per document so an index can be reproduced."""
     digest = hashlib.sha256()
@@ -79,41 +138,146 @@ def cache_dir() -> str:
     return str(path)
 
 
-def _load() -> jieba.Tokenizer:
-    """Build the tokenizer once per process (lazily, so importing this module stays cheap)."""
-    global _tokenizer, _stopwords, _dict_sha256
-    if _tokenizer is None:
-        jieba.setLogLevel(logging.WARNING)
-        tokenizer = jieba.Tokenizer()
-        tokenizer.tmp_dir = cache_dir()
-        for line in _data_lines(USERDICT_PATH):
-            word, *rest = line.split()
-            freq = int(rest[0]) if rest else None
-            tag = rest[1] if len(rest) > 1 else None
-            tokenizer.add_word(word, freq, tag)
+def _jieba_tokenizer(entries: list[tuple[str, int | None, str | None]]) -> jieba.Tokenizer:
+    jieba.setLogLevel(logging.WARNING)
+    tokenizer = jieba.Tokenizer()
+    tokenizer.tmp_dir = cache_dir()
+    tokenizer.initialize()
+    for word, freq, tag in entries:
+        tokenizer.add_word(word, freq, tag)
+    return tokenizer
+
+
+class JiebaEngine:
+    """The reference: jieba's Python tokenizer with the user dictionary."""
+
+    name = "jieba"
+    version: str = jieba.__version__
+
+    def __init__(self) -> None:
+        self._tokenizer = _jieba_tokenizer(_userdict_entries())
+
+    def count(self, body: str) -> Counter[str]:
+        return Counter(self._tokenizer.cut(body))
+
+
+def resolved_userdict() -> tuple[list[tuple[str, int, str | None]], int]:
+    """The user dictionary with the frequencies jieba gives each entry, and jieba's total minus jieba-rs's.
+
+    jieba is the reference for both, so they are read off a jieba tokenizer
+    that adds the entries in file order; the result is cached per dictionary
+    and jieba version because building that tokenizer takes about a second.
+    """
+    raw = USERDICT_PATH.read_bytes()
+    key = hashlib.sha256(raw + jieba.__version__.encode()).hexdigest()[:16]
+    cache = Path(cache_dir()) / f"userdict-{key}.json"
+    if cache.exists():
+        cached = json.loads(cache.read_text(encoding="utf-8"))
+        return [(w, f, t) for w, f, t in cached["entries"]], cached["total_pad"]
+    tokenizer = _jieba_tokenizer([])
+    entries: list[tuple[str, int, str | None]] = []
+    rust_total = tokenizer.total
+    for word, freq, tag in _userdict_entries():
+        old = tokenizer.FREQ.get(word, 0)
+        tokenizer.add_word(word, freq, tag)
+        entries.append((word, tokenizer.FREQ[word], tag))
+        rust_total += tokenizer.FREQ[word] - old  # jieba-rs replaces an existing word's frequency
+    total_pad = tokenizer.total - rust_total
+    tmp = cache.with_suffix(f".{os.getpid()}.tmp")
+    tmp.write_text(json.dumps({"entries": entries, "total_pad": total_pad}, ensure_ascii=False), encoding="utf-8")
+    tmp.replace(cache)
+    return entries, total_pad
+
+
+class RustEngine:
+    """jieba-rs (rjieba) made to give jieba's tokens: see the module docstring for the three rules."""
+
+    name = "rjieba"
+    version: str = importlib.metadata.version("rjieba")
+
+    def __init__(self) -> None:
+        import rjieba
+
+        entries, total_pad = resolved_userdict()
+        if any(freq == 0 for _, freq, _ in entries):
+            raise ValueError(f"{USERDICT_PATH}: frequency 0 (force split) needs {ENGINE_VARIABLE}=jieba")
+        self._jieba = rjieba.Jieba()
+        for word, freq, tag in entries:
+            self._jieba.add_word(word, freq, tag)
+        if total_pad:
+            self._jieba.add_word(_TOTAL_PAD, total_pad, None)
+
+    def count(self, body: str) -> Counter[str]:
+        counts = Counter(self._jieba.cut("\n".join(_BLOCK.findall(body))))
+        del counts["\n"]
+        for token in [t for t in counts if _NON_HAN_RUN.fullmatch(t) and not _HMM_SKIP.fullmatch(t)]:
+            if self._jieba.has_word(token):
+                continue
+            times = counts.pop(token)
+            for piece in _HMM_SKIP.split(token):
+                if piece:
+                    counts[piece] += times
+        counts.update(_LONE_WORD_CHAR.findall(body))
+        return counts
+
+
+ENGINES: dict[str, type[JiebaEngine] | type[RustEngine]] = {"jieba": JiebaEngine, "rjieba": RustEngine}
+
+_engines: dict[str, Engine] = {}
+# token -> 0 (not a word: punctuation, space), 1 (a word, not a term), 2 (a term): tokens
+# recur across documents, so each is classified once; cleared when it grows past the limit.
+_kinds: dict[str, int] = {}
+KINDS_LIMIT = 1_000_000
+_stopwords: frozenset[str] = frozenset()
+_dict_sha256 = ""
+
+
+def engine_name() -> str:
+    """The engine `GOVREPORTS_SEGMENTER` names (rjieba unless set); an unknown name is an error, not a fallback."""
+    name = os.environ.get(ENGINE_VARIABLE) or DEFAULT_ENGINE
+    if name not in ENGINES:
+        raise ValueError(f"{ENGINE_VARIABLE}={name!r}: expected one of {', '.join(sorted(ENGINES))}")
+    return name
+
+
+def _load(name: str | None = None) -> Engine:
+    """Build the engine once per process (lazily, so importing this module stays cheap)."""
+    global _stopwords, _dict_sha256
+    name = name or engine_name()
+    if name not in _engines:
         _stopwords = frozenset(_data_lines(STOPWORDS_PATH))
         _dict_sha256 = dict_sha256()
-        _tokenizer = tokenizer
-    return _tokenizer
+        _engines[name] = ENGINES[name]()
+    return _engines[name]
 
 
-def segment(doc_id: str, body: str) -> Segmentation:
+def _kind(token: str) -> int:
+    if not _WORD_CHAR.search(token):
+        return 0  # whitespace and punctuation are not words
+    return 1 if token in _stopwords or _NUMBER.fullmatch(token) else 2
+
+
+def segment(doc_id: str, body: str, engine: str | None = None) -> Segmentation:
     """Segment one body: tokens without whitespace/punctuation, terms without stop words and numbers."""
-    counts = Counter(_load().cut(body))
+    loaded = _load(engine)
+    if len(_kinds) > KINDS_LIMIT:
+        _kinds.clear()
     tokens = 0
     terms: dict[str, int] = {}
-    for token, count in counts.items():
-        if not _WORD_CHAR.search(token):
-            continue  # whitespace and punctuation are not words
-        tokens += count
-        if token not in _stopwords and not _NUMBER.fullmatch(token):
-            terms[token] = count
-    return Segmentation(doc_id=doc_id, tokens=tokens, terms=terms, segmenter=SEGMENTER,
-                        segmenter_version=SEGMENTER_VERSION, dict_sha256=_dict_sha256)
+    for token, count in loaded.count(body).items():
+        kind = _kinds.get(token)
+        if kind is None:
+            kind = _kinds[token] = _kind(token)
+        if kind:
+            tokens += count
+            if kind == 2:
+                terms[token] = count
+    return Segmentation(doc_id=doc_id, tokens=tokens, terms=terms, segmenter=loaded.name,
+                        segmenter_version=loaded.version, dict_sha256=_dict_sha256)
 
 
-def _segment_chunk(docs: list[tuple[str, str]]) -> list[Segmentation]:
-    return [segment(doc_id, body) for doc_id, body in docs]
+def _segment_chunk(docs: list[tuple[str, str]], engine: str) -> list[Segmentation]:
+    return [segment(doc_id, body, engine) for doc_id, body in docs]
 
 
 def _chunks(docs: list[tuple[str, str]], parts: int) -> list[list[tuple[str, str]]]:
@@ -131,17 +295,18 @@ def _chunks(docs: list[tuple[str, str]], parts: int) -> list[list[tuple[str, str
 
 
 def segment_many(docs: list[tuple[str, str]], workers: int | None = None) -> list[Segmentation]:
-    """Segment (doc_id, body) pairs on all cores; results come back in input order.
+    """Segment (doc_id, body) pairs, on all cores when the batch is large enough; results in input order.
 
     Workers come from a forkserver, not fork, because callers (Prefect, DuckDB)
     run threads and forking a threaded process can deadlock.
     """
+    engine = engine_name()
     workers = workers or len(os.sched_getaffinity(0))
     total_chars = sum(len(body) for _, body in docs)
-    if workers <= 1 or len(docs) <= 1 or total_chars < MIN_PARALLEL_CHARS:
-        return _segment_chunk(docs)
+    if workers <= 1 or len(docs) <= 1 or total_chars < MIN_PARALLEL_CHARS[engine]:
+        return _segment_chunk(docs, engine)
     chunks = _chunks(docs, workers * CHUNKS_PER_WORKER)
     context = multiprocessing.get_context("forkserver")
     with ProcessPoolExecutor(max_workers=min(workers, len(chunks)), mp_context=context,
-                             initializer=_load) as pool:
-        return [seg for chunk in pool.map(_segment_chunk, chunks) for seg in chunk]
+                             initializer=_load, initargs=(engine,)) as pool:
+        return [seg for chunk in pool.map(_segment_chunk, chunks, [engine] * len(chunks)) for seg in chunk]
