@@ -88,6 +88,10 @@ CLOSING = re.compile(
 CLOSING_FROM = 0.5  # the closing paragraph is in the second half of the body
 # what may follow the closing paragraph in a report: another appeal (各位代表…) or a part heading
 REPORT_CONTINUES = re.compile(r"^(?:各位(?:人大)?代表|[一二三四五六七八九十]+、)")
+# the heading of what a report may append after its end: annexes, glossaries, notes
+APPENDIX_HEADING = re.compile(r"^[【\[]?(?:附件|附表|附录|名词解释|名词注释|注释|注)\s*\d*[】\]]?[:\uff1a]?$")
+# a site's signature glued after the closing sentence: "…而努力奋斗！  百度搜索马 克 数 据 网"
+SIGNATURE = re.compile(r"(?<=[。!?\uff01\uff1f])[。\s]*(?P<tail>[^。!?\uff01\uff1f]{2,30})$")
 TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年工作回顾2019年是我区发展压力叠加、......"
 
 # -- watermark detection -------------------------------------------------------------------
@@ -160,6 +164,8 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
         end = _body_end(lines, start)
         header_lines = lines[:start]
         body_lines = _drop_toolbars([line for line in lines[start:end] if not is_chrome_line(line)])
+        if body_lines:
+            body_lines[-1] = _drop_signature(body_lines[-1])
         tail_lines = lines[end:]
     outside = "\n".join([*header_lines, *tail_lines, title or "", site_name or "", chrome_text])
     watermarks = detect_watermarks("\n".join(body_lines), outside)
@@ -276,13 +282,24 @@ def _closing_end(lines: list[str], start: int, end: int) -> int | None:
     or part heading follows it (a mid-report rallying line is followed by more report).
     """
     first = start + int((end - start) * CLOSING_FROM)
+    continues = False
     for index in range(end - 1, first - 1, -1):
         line = lines[index]
         if CLOSING.search(line) and not is_chrome_line(line):
-            return index + 1
-        if REPORT_CONTINUES.match(line):
-            return None
+            return None if continues else index + 1
+        if APPENDIX_HEADING.match(line):
+            continues = False  # the part headings seen so far belong to an annex
+        elif REPORT_CONTINUES.match(line):
+            continues = True
     return None
+
+
+def _drop_signature(line: str) -> str:
+    """The closing sentence without a site's name or search hint glued after it."""
+    match = SIGNATURE.search(line)
+    if match is None or _ends_sentence(match["tail"]) or not re.search(r"[\u4e00-\u9fffA-Za-z]{2}", match["tail"]):
+        return line
+    return line[: match.start()].rstrip()
 
 
 def _is_dangling(line: str) -> bool:

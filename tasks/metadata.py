@@ -55,12 +55,21 @@ TITLE_YEAR = re.compile(
     r"(?P<year>(?:19|20)\d\d)年(?!度)[^。，,\d]{0,20}?政府工作报告|政府工作报告[(\uff08](?P<year2>(?:19|20)\d\d)年?[)\uff09]")
 DAMAGED_DATE = re.compile(r"(?P<y>(?:19|20)\d\d)年?(?P<md>\d{2,4})日\s*在")
 PUBLISHED = re.compile(r"(?:(?:发布|发表|更新)?(?:时间|日期)|发表于)[:\uff1a]?\s*(?P<y>(?:19|20)\d\d)[-/.年](?P<m>\d{1,2})[-/.月](?P<d>\d{1,2})")
+CN_DIGITS = {ch: index % 10 for index, ch in enumerate("〇一二三四五六七八九○") } | {"零": 0, "Ｏ": 0, "O": 0, "0": 0}
+CN_DATE = re.compile(r"(?P<y>[〇○零Ｏ一二三四五六七八九]{4})\s*年\s*(?P<m>[一二三四五六七八九十]{1,2})\s*月"
+                     r"\s*(?P<d>[一二三四五六七八九十]{1,3})\s*日")
+DELIVERED_AT = re.compile(r"\s*[)\uff09]?\s*在")  # "2026年2月3日在…会议上": the delivery date itself
+CLOCK = re.compile(r"\s*\d{1,2}\s*(?:时|[:\uff1a]\d\d)")  # "2026年02月10日 07时41分": a page's publish time
 
 # speaker
 TITLE_WORDS = r"(?:常务副|副)?(?:代理?)?(?:省长|市长|区长|县长|旗长|州长|盟长|主席|总理)"
-SPEAKER = re.compile(rf"{TITLE_WORDS}(?P<name>[\u4e00-\u9fff·]{{2,6}})$")
+NAME_DOT = "·•・‧\u00b7"  # 艾尔肯·吐尼亚孜: pages write the middle dot several ways
+SPEAKER = re.compile(rf"{TITLE_WORDS}(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}})$")
+# "省长刘小涛代表省人民政府向大会作政府工作报告。本报记者 朱江 摄": the speaker named by a photo caption
+SPEAKER_IN_CAPTION = re.compile(
+    rf"{TITLE_WORDS}(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}}?)(?:代表[^。,\uff0c]{{0,16}}?)?(?:在[^。,\uff0c]{{0,24}}?)?作(?:政府)?工作报告")
 ENDS_WITH_TITLE = re.compile(rf"{TITLE_WORDS}$")
-BARE_NAME = re.compile(r"[\u4e00-\u9fff]{2,4}")
+BARE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,4}}|[\u4e00-\u9fff]{{1,8}}[{NAME_DOT}][\u4e00-\u9fff]{{1,8}}")
 NOT_A_NAME = re.compile(r"报告|会议|政府|代表|工作|人民|年|届|大会")
 SURNAMES = set(
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔"
@@ -133,7 +142,7 @@ def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str
     return DocumentMeta(
         title=clean.title, region_code=place.code, region_name=place.name, city=place.city,
         province=place.province, level=place.level, plan_year=plan_year, review_start=review_start,
-        review_end=review_end, delivered_on=delivered_on, speaker=_speaker(report_lines),
+        review_end=review_end, delivered_on=delivered_on, speaker=_speaker(report_lines, lines),
     )
 
 
@@ -364,6 +373,7 @@ def _plan_year_and_date(header: str, page_header: str, body: str, title: str) ->
     """An intact delivery date fixes the plan year; otherwise a delivery month (2018年1月在…会议上),
     the body's headings or the title's year (2019年XX县政府工作报告) do, and the plan year then
     decides how a damaged date (2016111日) or the page's publish date is read."""
+    header = _arabic_dates(header)
     date = _intact_date(header)
     if date is not None:
         return _plan_year_of(date), date.isoformat()
@@ -382,12 +392,34 @@ def _plan_year_and_date(header: str, page_header: str, body: str, title: str) ->
     return plan_year, None
 
 
+def _arabic_dates(text: str) -> str:
+    """二〇二六年一月二十七日 -> 2026年1月27日, so a date line in Chinese numerals reads like any other."""
+    def arabic(match: re.Match[str]) -> str:
+        year = "".join(str(CN_DIGITS[ch]) for ch in match["y"])
+        return f"{year}年{_cn_number(match['m'])}月{_cn_number(match['d'])}日"
+    return CN_DATE.sub(arabic, text)
+
+
+def _cn_number(text: str) -> int:
+    """一 .. 三十一: 十 alone is 10, 十二 is 12, 二十七 is 27."""
+    tens, ten, ones = text.partition("十")
+    if not ten:
+        return CN_DIGITS[text]
+    return (CN_DIGITS[tens] if tens else 1) * 10 + (CN_DIGITS[ones] if ones else 0)
+
+
 def _intact_date(text: str) -> dt.date | None:
+    """The delivery date ("2026年2月3日在…会议上") before any other full date; a date with a clock
+    time ("2026年02月10日 07时41分") is the page's publish time, not the delivery."""
+    dates = []
     for match in DATE.finditer(text):
         date = _date(int(match["y"]), int(match["m"]), int(match["d"]))
-        if date is not None:
+        if date is None or CLOCK.match(text, match.end()):
+            continue
+        if DELIVERED_AT.match(text, match.end()):
             return date
-    return None
+        dates.append(date)
+    return dates[0] if dates else None
 
 
 def _damaged_dates(text: str) -> list[dt.date]:
@@ -451,18 +483,29 @@ def _review_years(plan_year: int | None, opening: str, body: str) -> tuple[int |
 
 # -- speaker ----------------------------------------------------------------------------------
 
-def _speaker(header_lines: list[str]) -> str | None:
-    """"区长 黄建文", "国务院总理 / 李克强" on two lines, or a bare name just before the salutation."""
+def _speaker(header_lines: list[str], page_lines: Iterable[str] = ()) -> str | None:
+    """"区长 黄建文", "自治区主席艾尔肯·吐尼亚孜", "国务院总理 / 李克强" on two lines, a bare name just
+    before the salutation, or, failing those, the name a photo caption gives ("省长X作政府工作报告")."""
     for index, line in enumerate(header_lines):
         match = SPEAKER.search(line)
         if match and not NOT_A_NAME.search(match["name"]):
-            return match["name"]
+            return _dotted(match["name"])
         if ENDS_WITH_TITLE.search(line) and index + 1 < len(header_lines) and _is_name(header_lines[index + 1]):
-            return header_lines[index + 1]
+            return _dotted(header_lines[index + 1])
     if header_lines and _is_name(header_lines[-1]):
-        return header_lines[-1]
+        return _dotted(header_lines[-1])
+    for line in page_lines:
+        match = SPEAKER_IN_CAPTION.search(SPACES.sub("", line))
+        if match and not NOT_A_NAME.search(match["name"]):
+            return _dotted(match["name"])
     return None
 
 
+def _dotted(name: str) -> str:
+    return re.sub(f"[{NAME_DOT}]", "·", name)
+
+
 def _is_name(text: str) -> bool:
-    return bool(BARE_NAME.fullmatch(text)) and text[0] in SURNAMES and not NOT_A_NAME.search(text)
+    if not BARE_NAME.fullmatch(text) or NOT_A_NAME.search(text):
+        return False
+    return text[0] in SURNAMES or any(dot in text for dot in NAME_DOT)
