@@ -35,7 +35,11 @@ SPEAKER_PLACE = re.compile(r"(?P<place>[^\s,\uff0c。]{2,24}?)人民政府")
 OPENING_PLACE = re.compile(r"我代表(?P<place>[^,\uff0c。]{0,24}?)(?:人民)?政府")
 TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:(?:19|20)\d\d年度?)?(?:人民)?政府(?:工作)?报告")
 NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
-LEVEL_WORD = re.compile(r"(?P<word>自治区|省|自治州|州|盟|市|区|县|旗)(?:人民)?政府")
+OPENING_LEVEL = re.compile(r"我代表(?P<word>自治区|省|自治州|州|盟|市|区|县|旗)(?:人民)?政府")
+SPEAKER_LEVEL = re.compile(r"(?<![副])(?P<word>省|市|区|县|旗|州|盟)长(?=[\u4e00-\u9fff·]{2,8})")
+SELF_REFERENCE = re.compile(r"(?:全|我|本)(?P<word>省|市|区|县|旗|州)(?![委长])")
+LEVELS_OF_HINT = {"city": {"city", "county"}, "county": {"county"}, "district": {"district"},
+                  "province": {"province"}}
 LEVEL_OF_WORD = {"省": "province", "自治区": "province", "市": "city", "自治州": "city", "州": "city",
                  "盟": "city", "区": "district", "县": "county", "旗": "county"}
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
@@ -43,10 +47,16 @@ NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区
 # years
 REVIEW_HEADING = re.compile(rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年[^。,\uff0c;\uff1b\n]{{0,12}}?(?:回顾|总结)", re.M)
 PLAN_HEADING = re.compile(
-    rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年[^。,\uff0c;\uff1b\n]{{0,24}}?(?:任务|安排|目标|要求|部署|重点工作|政策取向|建议)", re.M)
+    rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年(?:[^。,\uff0c;\uff1b\n]{{0,24}}?(?:任务|安排|目标|要求|部署|重点工作|政策取向|建议)"
+    r"|的?(?:政府)?工作\s*$)", re.M)
 FIVE_YEAR_REVIEW = re.compile(r"过去五年(?:的)?(?:政府)?工作|过去一年和五年|本届政府过去五年|过去五年工作回顾")
 YEAR_MENTION = re.compile(r"((?:19|20)\d\d)年")
+STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较-])((?:19|20)\d\d)年(?!以来|至|到|[-—～~]|底前|前|的\d)")
+YEAR_DIGITS = str.maketrans("〇○零ＯO一二三四五六七八九", "00000123456789")
+CN_YEAR = re.compile(r"(?P<y>[一二][〇○零ＯO][〇○零ＯO一二三四五六七八九]{2})(?=\s*年)")
+SPLIT_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:1\s?9|2\s?0)\s?\d\s?\d)\s?(?=年)")
 OPENING_LINES = 3
+HEADING_MAX = 40  # a longer line is a paragraph, whatever its first words
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
@@ -285,19 +295,60 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
             names = _name_pattern().findall(match.group("place"))
             if names:
                 return _describe(_resolve(names, context, plan_year=plan_year))
-    mentioned = Counter(_name_pattern().findall(clean.body))
-    fitting = [(count, name) for name, count in mentioned.items() if _is_distinctive(name) and _in_use(name, plan_year)
-               and (level is None or any(r.level == level for r in _level_namesakes(name, plan_year)))]
-    if not fitting:
-        return UNKNOWN
-    _, name = max(fitting)
-    return _describe(_resolve([name], context, level, plan_year))
+    region = _most_named(clean.body, level or _self_level(clean.body), plan_year)
+    return _describe(region) if region is not None else UNKNOWN
 
 
-def _level_namesakes(name: str, plan_year: int | None) -> list[Region]:
-    """The regions whose level a level word (区长, 县人民政府) may refer to: those of the plan year and the
-    current ones (a 市 report of 儋州 in 2012, a county-level city then, still fits 儋州市 as a city)."""
-    return [*_in_force(name, plan_year), *_regions_by_name().get(name, [])]
+def _most_named(body: str, level: str | None, plan_year: int | None) -> Region | None:
+    """The region of the report's level the body names most, by its full or its short name
+    (容城县 or 容城, 新安县 or 新安): a report without a place in its header or opening still
+    names its own county throughout. A region whose city or province the body also names beats
+    a namesake elsewhere (新安县 with 洛阳, not 新安镇's namesakes), then the most named wins."""
+    levels = LEVELS_OF_HINT.get(level, set(LEVEL_OF_WORD.values())) if level else set(LEVEL_OF_WORD.values())
+    counts: Counter[Region] = Counter()
+    for found, count in Counter(_mention_pattern().findall(body)).items():
+        for region in _by_mention().get(found, []):
+            if region.level in levels and _listed(region, plan_year) and (len(found) > 2 or found == region.name
+                                                                          or count >= 2):
+                counts[region] += count
+    if not counts:
+        return None
+
+    def score(region: Region) -> tuple[bool, int, int, int]:
+        parents = _ancestors(region)
+        parent_named = any(short_name(parent.name) in body for parent in parents)
+        return parent_named, counts[region], _listed(region, plan_year), -int(region.former)
+
+    return max(counts, key=score)
+
+
+@cache
+def _by_mention() -> dict[str, list[Region]]:
+    """Regions by every name a report may call them: the full name and, when it keeps two or
+    more characters, the short one (容城县 -> 容城)."""
+    index: dict[str, list[Region]] = {}
+    for region in (*regions().values(), *former_regions()):
+        if GENERIC_NAME.fullmatch(region.name):
+            continue
+        for name in dict.fromkeys([region.name, short_name(region.name)]):
+            if _is_distinctive(name) or name == region.name and len(name) >= 2:
+                index.setdefault(name, []).append(region)
+    return index
+
+
+@cache
+def _mention_pattern() -> re.Pattern[str]:
+    """Full and short names, longest first: 高唐县 is read before 唐县, 米易县 before 易县."""
+    names = sorted(_by_mention(), key=lambda name: (-len(name), name))
+    return re.compile("|".join(map(re.escape, names)))
+
+
+def _self_level(body: str) -> str | None:
+    """The level a report speaks at: 全县/我县/县委 outnumber 全市/我市 in a county's report."""
+    counts = Counter(match["word"] for match in SELF_REFERENCE.finditer(body))
+    if not counts:
+        return None
+    return LEVEL_OF_WORD[counts.most_common(1)[0][0]]
 
 
 def _is_distinctive(name: str) -> bool:
@@ -306,8 +357,9 @@ def _is_distinctive(name: str) -> bool:
 
 
 def _level_hint(text: str) -> str | None:
-    """区/县/市 in "我代表区人民政府" or "区长": the level even when the place is not named."""
-    match = LEVEL_WORD.search(text)
+    """区/县/市 in "我代表区人民政府" or the speaker's "区长": the level even when the place is not
+    named. Not any 市政府 in the text: 在市委、市政府和县委的坚强领导下 names the county's city."""
+    match = OPENING_LEVEL.search(text) or SPEAKER_LEVEL.search(text)
     return LEVEL_OF_WORD[match.group("word")] if match else None
 
 
@@ -375,7 +427,7 @@ def _plan_year_and_date(header: str, page_header: str, body: str, title: str) ->
     decides how a damaged date (2016111日) or the page's publish date is read."""
     header = _arabic_dates(header)
     date = _intact_date(header)
-    if date is not None:
+    if date is not None and _fits_headings(date, header, body):
         return _plan_year_of(date), date.isoformat()
     month = DELIVERY_MONTH.search(header)
     plan_year = (
@@ -452,23 +504,51 @@ def _plan_year_of(delivered: dt.date) -> int:
     return delivered.year + 1 if delivered.month >= 10 else delivered.year
 
 
+def _fits_headings(date: dt.date, header: str, body: str) -> bool:
+    """A header date the body's headings contradict (a scraper's 发文时间：2015年3月2日 over a report
+    of 2013年工作回顾) is not the delivery date; a session line's date (2014年1月8日在…) always is."""
+    headings = _plan_year_from_headings(body)
+    delivered = re.search(rf"{date.year}\s*年\s*0?{date.month}\s*月\s*0?{date.day}\s*日\s*在", header)
+    return headings is None or headings == _plan_year_of(date) or delivered is not None
+
+
+def _year_text(text: str) -> str:
+    """Years as digits wherever a copy wrote them otherwise: 二O一三年 (letter O), 二〇一三年 -> 2013年,
+    2 016 年 and 201 1 年 (digits split by lost spaces) -> 2016年, 2011年."""
+    text = CN_YEAR.sub(lambda match: match["y"].translate(YEAR_DIGITS), text)
+    return SPLIT_YEAR.sub(lambda match: SPACES.sub("", match["y"]), text)
+
+
 def _plan_year_from_headings(body: str) -> int | None:
-    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018."""
-    plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body)]
-    reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body)]
+    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018; headings only, enumerated (三、) or short
+    lines: a paragraph opening "2035年经济社会发展的远景目标是…" is not one."""
+    body = _year_text(body)
+    plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body) if _is_heading(body, m)]
+    reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body) if _is_heading(body, m)]
     return Counter(plans + reviews).most_common(1)[0][0] if plans or reviews else None
 
 
+def _is_heading(text: str, match: re.Match[str]) -> bool:
+    """Enumerated (三、2021年…) or alone on a short line."""
+    if match.group()[0] in NUMERAL:
+        return True
+    end = text.find("\n", match.start())
+    return (len(text) if end < 0 else end) - match.start() <= HEADING_MAX
+
+
 def _plan_year_from_title(header: str) -> int | None:
-    """"2019年安吉县政府工作报告", "政府工作报告(2019年)"; not "2017年度工作报告", which names the year reviewed."""
-    match = TITLE_YEAR.search(header)
+    """"2019年安吉县政府工作报告", "政府工作报告(2019年)", "二O一三年政府工作报告"; not "2017年度工作报告",
+    which names the year reviewed."""
+    match = TITLE_YEAR.search(_year_text(header))
     return int(match["year"] or match["year2"]) if match else None
 
 
 def _plan_year_from_mentions(body: str) -> int | None:
-    """The year after the most-mentioned one (the latest on ties: a term review cites its first and its
-    last year alike): a last resort for a report with no date, headings or titled year."""
-    years = Counter(int(year) for year in YEAR_MENTION.findall(body))
+    """The year after the most-stated one ("2016年，全县生产总值…"; not the base of a comparison,
+    "是2011年的1.6倍", nor a deadline, "到2020年"), the latest on ties (a term review cites its first
+    and last year alike): a last resort for a report with no date, headings or titled year."""
+    body = _year_text(body)
+    years = Counter(int(year) for year in STATED_YEAR.findall(body)) or Counter(int(y) for y in YEAR_MENTION.findall(body))
     return max(years, key=lambda year: (years[year], year)) + 1 if years else None
 
 
