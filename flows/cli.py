@@ -43,6 +43,9 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--url", action="append", default=[], help="a listing page or a report page (repeatable)")
     backfill.add_argument("--sources", help="a YAML sources file")
     backfill.add_argument("--from-dir", help="a folder of saved .html/.htm/.txt/.pdf/.docx reports")
+    backfill.add_argument("--authority", choices=["official", "mirror"], default="mirror",
+                          help="the --from-dir files are official copies or mirrors (default mirror): "
+                               "how they rank when copies collapse into one document")
     backfill.add_argument("--db", help="warehouse path (default $GOVREPORTS_DB or data/warehouse.duckdb)")
     backfill.add_argument("--max-pages", type=int, help="stop after this many report pages")
 
@@ -174,7 +177,8 @@ def main(argv: list[str] | None = None) -> int:
 
             if args.command == "backfill":
                 state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
-                                               db=str(_db(args)), max_pages=args.max_pages, return_state=True)
+                                               db=str(_db(args)), max_pages=args.max_pages, authority=args.authority,
+                                               return_state=True)
             elif args.command == "scrape":
                 state = prefect_flows.scrape(sources_file=args.sources, db=str(_db(args)), return_state=True)
             else:

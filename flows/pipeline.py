@@ -154,8 +154,10 @@ def group_with_loaded(db_path: Path, copies: list[Copy]) -> list[DocumentGroup]:
 
 # -- acquisition ---------------------------------------------------------------------------
 
-def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known]) -> Iterator[PageFetch | ReportPage | Skip]:
-    """Saved report files (`--from-dir`), archived like fetched pages."""
+def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
+                  authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
+    """Saved report files (`--from-dir`), archived like fetched pages; `authority` (`--authority`)
+    says whether they are official copies or mirrors when copies collapse into one document."""
     for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
         url = path.resolve().as_uri()
         data = path.read_bytes()
@@ -171,7 +173,7 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known]) 
                         http_status=None, content_type=None, charset=None, raw_sha256=sha, raw_path=raw_path,
                         etag=None, last_modified=None, error=error, role="file", not_modified=unchanged and not error)
         if page is not None:
-            yield ReportPage(url=url, source_name=from_dir.name, authority="mirror", page=page,
+            yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
 
 
@@ -217,9 +219,9 @@ def _iterate_async(agen: AsyncIterator, buffer: int = 256) -> Iterator:
 
 
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
-            config: FetchConfig) -> Iterator[PageFetch | ReportPage | Skip]:
+            config: FetchConfig, from_dir_authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
     if from_dir is not None:
-        yield from local_reports(from_dir, archive, known)
+        yield from local_reports(from_dir, archive, known, from_dir_authority)
     if sites:
         yield from _iterate_async(crawl(sites, archive, known, config))
 
@@ -227,7 +229,7 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 # -- the run -------------------------------------------------------------------------------
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
-                 config: FetchConfig | None = None, runner: StageRunner = run_inline,
+                 from_dir_authority: str = "mirror", config: FetchConfig | None = None, runner: StageRunner = run_inline,
                  batch_size: int = 100) -> RunSummary:
     """Fetch what is new, turn it into documents, load it; returns what happened."""
     config = config or FetchConfig()
@@ -239,7 +241,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             known = load.known_pages(con)
         fetches: list[PageFetch] = []
         reports: list[ReportPage] = []
-        for item in acquire(sites, from_dir, archive, known, config):
+        for item in acquire(sites, from_dir, archive, known, config, from_dir_authority):
             if isinstance(item, PageFetch):
                 summary.count(item)
                 _progress(summary)

@@ -17,7 +17,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -136,7 +136,8 @@ def _finish(summary: pipeline.RunSummary) -> dict:
 
 @flow(name="backfill", log_prints=True)
 def backfill(urls: list[str] | None = None, sources_file: str | None = None, from_dir: str | None = None,
-             db: str | None = None, max_pages: int | None = None) -> dict:
+             db: str | None = None, max_pages: int | None = None,
+             authority: Literal["official", "mirror"] = "mirror") -> dict:
     """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load.
 
     Args:
@@ -145,11 +146,13 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         from_dir: a folder of saved .html/.htm/.txt/.pdf/.docx reports on the worker's machine
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         max_pages: stop after this many report pages; empty for no limit
+        authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
     """
     with _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
-            from_dir=Path(from_dir) if from_dir else None, config=FetchConfig(max_pages=max_pages),
+            from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
+            config=FetchConfig(max_pages=max_pages),
             runner=_task_runner,
         )
     return _finish(summary)

@@ -92,6 +92,7 @@ REPORT_CONTINUES = re.compile(r"^(?:各位(?:人大)?代表|[一二三四五六�
 APPENDIX_HEADING = re.compile(r"^[【\[]?(?:附件|附表|附录|名词解释|名词注释|注释|注)\s*\d*[】\]]?[:\uff1a]?$")
 # a site's signature glued after the closing sentence: "…而努力奋斗！  百度搜索马 克 数 据 网"
 SIGNATURE = re.compile(r"(?<=[。!?\uff01\uff1f])[。\s]*(?P<tail>[^。!?\uff01\uff1f]{2,30})$")
+LOST_CHARACTERS = re.compile(r"\?{2,}|\ufffd+")  # a mirror's stand-ins for characters it could not encode
 TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年工作回顾2019年是我区发展压力叠加、......"
 
 # -- watermark detection -------------------------------------------------------------------
@@ -144,6 +145,23 @@ def normalize_for_hash(body: str) -> str:
     """The body with layout noise removed, so copies differing only in spacing share a doc_id."""
     lines = (SPACE_RUN.sub(" ", SPACE_BETWEEN_CJK.sub("", line.strip())) for line in body.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def junk_score(clean: CleanText) -> int:
+    """How much page damage a cleaned copy still shows (0 for a clean one), to pick the canonical copy.
+
+    One point each for a body that does not open with the salutation or opening formula, one
+    that does not end on a sentence (cut off, or chrome kept), every line that still reads as
+    chrome, every run of lost-character marks (程?? 杰) and every inserted site name removed.
+    """
+    lines = clean.body.splitlines()
+    if not lines:
+        return 1
+    score = int(not (SALUTATION.match(lines[0]) or OPENING.search(lines[0])))
+    score += int(not _ends_sentence(lines[-1]))
+    score += sum(1 for line in lines if is_chrome_line(line))
+    score += len(LOST_CHARACTERS.findall(clean.body)) + len(clean.watermarks_removed)
+    return score
 
 
 def match_key(text: str) -> str:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from datasketch import MinHash, MinHashLSH
 
-from tasks.clean import match_key, normalize_for_hash
+from tasks.clean import junk_score, match_key, normalize_for_hash
 from tasks.records import Copy
 
 SHINGLE = 5
@@ -115,9 +115,11 @@ def _compatible(a: Copy, b: Copy) -> bool:
 
 
 def _rank(copy: Copy, key_length: int) -> tuple:
-    """Canonical preference: official, then most complete, then an already-loaded copy, then URL."""
+    """Canonical preference: official, then the cleanest (a junky mirror text is longer than the
+    clean page), then most complete, then an already-loaded copy, then URL."""
     return (
         copy.authority != "official",
+        junk_score(copy.clean),
         -key_length,
         "doc_id" not in copy.extra,
         copy.url,
