@@ -286,17 +286,25 @@ def _siblings(region: Region) -> list[Region]:
 
 def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None,
            plan_year: int | None = None) -> Place:
-    """The reporting government: named places from the header and opening, else the most mentioned one."""
+    """The reporting government: named places from the header and opening, else the most mentioned one.
+
+    A header place must be of the level the report speaks at (我代表市人民政府, 市长): a portal's
+    banner (河南省人民政府 above a 驻马店 report) is not the government reporting."""
     level = _level_hint(header + opening)
     context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
     for text, pattern in ((header, DATE_PLACE), (header, SESSION_PLACE), (opening, OPENING_PLACE),
                           (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE), (header, TITLE_PLACE)):
         for match in pattern.finditer(text):
             names = _name_pattern().findall(match.group("place"))
-            if names:
+            if any(_of_level(name, level, plan_year) for name in names):
                 return _describe(_resolve(names, context, plan_year=plan_year))
     region = _most_named(clean.body, level or _self_level(clean.body), plan_year)
     return _describe(region) if region is not None else UNKNOWN
+
+
+def _of_level(name: str, level: str | None, plan_year: int | None) -> bool:
+    """Whether some region of that name may be the government of that level (any when unknown)."""
+    return level is None or any(region.level in LEVELS_OF_HINT[level] for region in _namesakes(name, plan_year))
 
 
 def _most_named(body: str, level: str | None, plan_year: int | None) -> Region | None:
