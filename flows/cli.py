@@ -66,8 +66,22 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--out", required=True)
     export.add_argument("--db")
 
+    coverage = commands.add_parser("coverage", help="which region-years are loaded, failed or missing (a matrix)")
+    coverage.add_argument("--under", type=_region_code, help="only this region and those below it (6-digit code)")
+    coverage.add_argument("--level", choices=["national", "province", "city", "district", "county"])
+    coverage.add_argument("--from", dest="year_from", type=int, help="first plan year")
+    coverage.add_argument("--to", dest="year_to", type=int, help="last plan year")
+    coverage.add_argument("--format", choices=["table", "csv"], default="table")
+    coverage.add_argument("--db")
+
     commands.add_parser("demo", help="serve the bundled sample site on loopback and backfill it")
     return parser
+
+
+def _region_code(text: str) -> str:
+    if not (len(text) == 6 and text.isascii() and text.isdigit()):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a 6-digit GB/T 2260 code (000000 is the nation)")
+    return text
 
 
 def _db(args: argparse.Namespace) -> Path:
@@ -198,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
 
             for path in export(str(_db(args)), args.format, args.out):
                 print(path)
+        elif args.command == "coverage":
+            from warehouse.coverage import CoverageError, coverage_report
+
+            try:
+                print(coverage_report(_db(args), under=args.under, level=args.level, first=args.year_from,
+                                      last=args.year_to, fmt=args.format))
+            except CoverageError as error:
+                raise UsageError(str(error)) from error
         elif args.command == "demo":
             print(run_demo())
     except (UsageError, SourcesError) as error:

@@ -107,13 +107,23 @@ def summary_markdown(summary: pipeline.RunSummary) -> str:
     return "\n".join(lines)
 
 
-def _publish(summary: pipeline.RunSummary) -> None:
+def coverage_table(db_path: Path) -> list[dict[str, str]]:
+    """Loaded region-years per level and plan year ('loaded/regions'), for the run's coverage artifact."""
+    from warehouse.coverage import level_year_table
+
+    with warehouse_db.connect_reader(db_path) as con:
+        return level_year_table(con)
+
+
+def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
     logger = get_run_logger()
     create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
                              description="pages and documents of this run")
     if summary.new_documents:
         create_table_artifact(table=summary.new_documents, key=f"{summary.flow}-documents",
                               description="documents loaded by this run")
+    create_table_artifact(table=coverage_table(db_path), key=f"{summary.flow}-coverage",
+                          description="loaded/regions by level and plan year after this run (`govreports coverage`)")
     for url, error in summary.failures:
         logger.warning("page failed: %s: %s", url, error)
     logger.info(
@@ -127,8 +137,8 @@ def _result(summary: pipeline.RunSummary) -> dict:
     return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
 
 
-def _finish(summary: pipeline.RunSummary) -> dict:
-    _publish(summary)
+def _finish(summary: pipeline.RunSummary, db_path: Path) -> dict:
+    _publish(summary, db_path)
     if summary.nothing_fetched:
         raise NothingFetched(f"nothing could be fetched: {len(summary.failures)} pages failed")
     return _result(summary)
@@ -155,7 +165,7 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
             config=FetchConfig(max_pages=max_pages),
             runner=_task_runner,
         )
-    return _finish(summary)
+    return _finish(summary, _db_path(db))
 
 
 @flow(name="scrape", log_prints=True)
@@ -169,7 +179,7 @@ def scrape(sources_file: str = "sources.yaml", db: str | None = None) -> dict:
     with _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
                                         runner=_task_runner)
-    return _finish(summary)
+    return _finish(summary, _db_path(db))
 
 
 @flow(name="reprocess", log_prints=True)
@@ -181,5 +191,5 @@ def reprocess(db: str | None = None) -> dict:
     """
     with _pipeline_logs_to_run():
         summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
-    _publish(summary)
+    _publish(summary, _db_path(db))
     return _result(summary)

@@ -50,7 +50,7 @@ def test_export_every_relation_with_its_rows(db_path: Path, tmp_path: Path, fmt:
 def test_export_keeps_chinese_text(db_path: Path, tmp_path: Path, fmt: str) -> None:
     export(str(db_path), fmt, str(tmp_path / fmt))
     documents = READERS[fmt](tmp_path / fmt / f"documents.{fmt}")
-    assert set(documents["region_name"]) == {"岳阳楼区", "全国"}
+    assert set(documents["region_name"]) == {"岳阳楼区", "全国", "湖南省", "岳阳市", "岳阳县"}
     assert documents["body"].str.startswith("各位代表").all()
     indicators = READERS[fmt](tmp_path / fmt / f"indicators.{fmt}")
     assert "地区生产总值增长7.5%左右" in set(indicators["evidence"])

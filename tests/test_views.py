@@ -13,6 +13,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from warehouse.regions import sync_regions
 from warehouse.topics import read_topics, sync_topic_terms
 
 WAREHOUSE = Path(__file__).resolve().parent.parent / "warehouse"
@@ -22,16 +23,18 @@ LOADED = dt.datetime(2024, 1, 1, 12, 0)
 def create_schema(con: duckdb.DuckDBPyConnection) -> None:
     for path in sorted((WAREHOUSE / "migrations").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
+    sync_regions(con)
     for path in sorted((WAREHOUSE / "views").glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
 
 
 def add_document(con: duckdb.DuckDBPyConnection, doc_id: str, region_code: str, region_name: str,
                  plan_year: int, *, level: str = "district", loaded_at: dt.datetime = LOADED,
+                 city: str | None = "岳阳市", province: str | None = "湖南省",
                  body: str = "各位代表：现在，我代表区人民政府向大会报告工作。") -> None:
     con.execute(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [doc_id, f"{plan_year}年{region_name}政府工作报告", region_code, region_name, "岳阳市", "湖南省", level,
+        [doc_id, f"{plan_year}年{region_name}政府工作报告", region_code, region_name, city, province, level,
          plan_year, plan_year - 1, plan_year - 1, dt.date(plan_year, 1, 10), "张三", body, len(body),
          f"http://gov.example/{doc_id}.html", 1, "test-1", loaded_at],
     )
@@ -54,13 +57,16 @@ def add_segmentation(con: duckdb.DuckDBPyConnection, doc_id: str, tokens: int, t
 
 
 def build_sample_warehouse(path: Path) -> None:
-    """Two reports of one district (2017, 2018), a mirror, a national report and their figures."""
+    """Two reports of one district (2017, 2018), a mirror, a national report and their figures;
+    for the target ladder also the 2017 reports of its city, a sibling county, its province and
+    the nation, and a national 2018 report that states no GDP target."""
     con = duckdb.connect(str(path))
     create_schema(con)
     sync_topic_terms(con)
     add_document(con, "d2017", "430602", "岳阳楼区", 2017)
     add_document(con, "d2018", "430602", "岳阳楼区", 2018)
-    add_document(con, "n2018", "000000", "全国", 2018, level="national")
+    add_document(con, "n2018", "000000", "全国", 2018, level="national", city=None, province=None)
+    add_ladder_reports(con)
     # 2017 report: targets for 2017 (exact and range), estimated 2016 actual.
     add_indicator(con, "d2017", "430602", 2017, "gdp", "target", "growth", 2017, 7.5,
                   qualifier="about", evidence="地区生产总值增长7.5%左右")
@@ -92,6 +98,18 @@ def build_sample_warehouse(path: Path) -> None:
                 "'老秘网', 'mirror', 'b', 0.97, ?, ?)", [LOADED, LOADED])
     con.execute("INSERT INTO runs VALUES ('r1', 'backfill', ?, ?, 10, 8, 3, 0, 0)", [LOADED, LOADED])
     con.close()
+
+
+def add_ladder_reports(con: duckdb.DuckDBPyConnection) -> None:
+    """2017 GDP growth targets one rung each: nation 6.5, 湖南 8, 岳阳市 5.5, 岳阳县 8 (the district has 7.5)."""
+    add_document(con, "n2017", "000000", "全国", 2017, level="national", city=None, province=None)
+    add_document(con, "p2017", "430000", "湖南省", 2017, level="province", city=None)
+    add_document(con, "c2017", "430600", "岳阳市", 2017, level="city")
+    add_document(con, "y2017", "430621", "岳阳县", 2017, level="county")
+    for doc_id, code, value in (("n2017", "000000", 6.5), ("p2017", "430000", 8.0), ("c2017", "430600", 5.5),
+                                ("y2017", "430621", 8.0)):
+        add_indicator(con, doc_id, code, 2017, "gdp", "target", "growth", 2017, value, qualifier="about",
+                      evidence=f"地区生产总值增长{value:g}%左右")
 
 
 @pytest.fixture()
@@ -138,7 +156,8 @@ def test_target_vs_actual_range_target(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def test_target_vs_actual_keeps_targets_without_actuals(con: duckdb.DuckDBPyConnection) -> None:
-    rows = fetch_dicts(con, "SELECT * FROM target_vs_actual ORDER BY year, indicator")
+    rows = fetch_dicts(con, "SELECT * FROM target_vs_actual WHERE region_code = '430602' "
+                            "AND target_status = 'stated' ORDER BY year, indicator")
     keys = [(r["year"], r["indicator"]) for r in rows]
     assert keys == [(2017, "fixed_asset_investment"), (2017, "gdp"), (2017, "retail_sales"), (2018, "gdp")]
     missing = [r for r in rows if r["indicator"] == "retail_sales" or r["year"] == 2018]
@@ -153,7 +172,7 @@ def test_target_vs_actual_prefers_non_estimate(tmp_path: Path) -> None:
     add_indicator(con, "a", "430602", 2019, "gdp", "target", "growth", 2019, 7.5)
     add_indicator(con, "b", "430602", 2020, "gdp", "actual", "growth", 2019, 7.3, is_estimate=True)
     add_indicator(con, "b", "430602", 2020, "gdp", "actual", "growth", 2019, 7.2, char_start=500)
-    [row] = fetch_dicts(con, "SELECT * FROM target_vs_actual")
+    [row] = fetch_dicts(con, "SELECT * FROM target_vs_actual WHERE year = 2019")
     assert row["actual"] == 7.2
 
 
@@ -164,7 +183,7 @@ def test_target_vs_actual_ignores_actuals_of_other_units(tmp_path: Path) -> None
     add_document(con, "b", "430602", "岳阳楼区", 2020)
     add_indicator(con, "a", "430602", 2019, "fdi", "target", "level", 2019, 1e8, unit="USD")
     add_indicator(con, "b", "430602", 2020, "fdi", "actual", "level", 2019, 7e8, unit="CNY")
-    [row] = fetch_dicts(con, "SELECT * FROM target_vs_actual")
+    [row] = fetch_dicts(con, "SELECT * FROM target_vs_actual WHERE year = 2019")
     assert row["actual"] is None
 
 
@@ -182,7 +201,7 @@ def test_panel_one_row_per_key(con: duckdb.DuckDBPyConnection) -> None:
     [(rows, keys)] = con.execute(
         "SELECT count(*), count(DISTINCT (region_code, year, indicator, metric, basis)) FROM indicator_panel"
     ).fetchall()
-    assert rows == keys == 9
+    assert rows == keys == 13
 
 
 def test_panel_target_from_plan_year_report(tmp_path: Path) -> None:

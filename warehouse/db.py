@@ -20,6 +20,8 @@ from pathlib import Path
 
 import duckdb
 
+from warehouse.regions import sync_regions
+
 log = logging.getLogger("govreports.warehouse")
 
 MIGRATIONS_DIR = Path(__file__).parent / "migrations"
@@ -108,6 +110,7 @@ def migrate(con: duckdb.DuckDBPyConnection) -> int:
         con.execute("INSERT INTO schema_version VALUES (?, ?, now())", [number, path.name])
         con.execute("COMMIT")
         version = max(version, number)
+    sync_regions(con)  # reference data the views read: reloaded only when the csv files change
     for path in sorted(VIEWS_DIR.glob("*.sql")):
         con.execute(path.read_text(encoding="utf-8"))
     return version

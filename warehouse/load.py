@@ -61,6 +61,7 @@ def version_key(fetch: PageFetch) -> str:
 
 def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> int:
     """Append fetches that are a new content version of their URL. Returns rows added."""
+    fetches = list(fetches)
     rows = [
         (
             f.url, f.final_url, f.host, f.source_name, f.fetched_at, f.http_status, f.content_type, f.charset,
@@ -69,6 +70,7 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
         for f in fetches
         if not f.not_modified
     ]
+    record_page_status(con, fetches)
     if not rows:
         return 0
     before = con.execute("SELECT count(*) FROM pages").fetchone()[0]
@@ -76,6 +78,34 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
         "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
     )
     return con.execute("SELECT count(*) FROM pages").fetchone()[0] - before
+
+
+def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
+    """How each URL answered this time, 304s included (`pages` skips them); an unchanged outcome writes nothing."""
+    latest = {f.url: f for f in fetches}  # the last fetch of a URL in this batch
+    if not latest:
+        return
+    import pyarrow as pa
+
+    status = pa.table({
+        "url": pa.array(list(latest), pa.string()),
+        "ok": pa.array([f.error is None and f.raw_sha256 is not None for f in latest.values()], pa.bool_()),
+        "http_status": pa.array([f.http_status for f in latest.values()], pa.int32()),
+        "error": pa.array([f.error for f in latest.values()], pa.string()),
+        "since": pa.array([f.fetched_at for f in latest.values()], pa.string()),
+    })
+    con.register("_page_status_rows", status)
+    try:
+        con.execute(
+            """
+            INSERT INTO page_status SELECT url, ok, http_status, error, CAST(since AS TIMESTAMP) FROM _page_status_rows
+            ON CONFLICT (url) DO UPDATE SET ok = excluded.ok, http_status = excluded.http_status,
+                error = excluded.error, since = excluded.since
+            WHERE page_status.ok <> excluded.ok OR page_status.error IS DISTINCT FROM excluded.error
+            """
+        )
+    finally:
+        con.unregister("_page_status_rows")
 
 
 def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:

@@ -36,68 +36,120 @@ SELECT region_code, year, indicator, metric, basis, value, value_high, qualifier
 FROM ranked
 WHERE pick = 1;
 
--- target_vs_actual: the target a report sets for its plan year t against the
--- actual reported for t afterwards.
---   target: basis 'target', single-year period t, from a report with
---           plan_year = t (several such reports: the most recently loaded).
---           A range (6%-6.5%) gives target = lower bound, target_high = upper.
+-- plan_targets: the target each report sets for its own plan year t (basis
+-- 'target', single-year period t, plan_year = t); several such reports: the most
+-- recently loaded, and within one the first statement. A range (6%-6.5%) gives
+-- target = lower bound, target_high = upper. target_vs_actual and target_ladder
+-- both read their targets here, so they always agree.
+CREATE OR REPLACE VIEW plan_targets AS
+SELECT
+    coalesce(i.region_code, d.region_code) AS region_code,
+    i.period_end AS year,
+    i.indicator, i.metric, i.unit,
+    i.value AS target, i.value_high AS target_high, i.qualifier AS target_qualifier,
+    i.doc_id
+FROM indicators AS i
+LEFT JOIN documents AS d ON d.doc_id = i.doc_id
+WHERE i.basis = 'target' AND i.period_start = i.period_end
+  AND coalesce(i.plan_year, d.plan_year) = i.period_end
+QUALIFY row_number() OVER (
+    PARTITION BY coalesce(i.region_code, d.region_code), i.period_end, i.indicator, i.metric
+    ORDER BY d.loaded_at DESC NULLS LAST, i.doc_id, i.char_start
+) = 1;
+
+-- target_vs_actual: the target a report sets for its plan year t (plan_targets)
+-- against the actual reported for t afterwards.
 --   actual: basis 'actual', single-year period t, same unit as the target,
 --           from a report whose review covers t (review_start <= t <=
 --           review_end; plan_year = t + 1 when the review years are unknown).
 --           A non-estimate beats a 预计 estimate, then the report nearest to
 --           t + 1, then the most recently loaded document.
 --   gap = actual - target.
--- Rows: every target; actual and gap are NULL until an actual is reported.
+-- Rows: every indicator and metric a region sets a target for in any year, for
+-- every year from its first to its last loaded report, so that a year without
+-- the target shows why:
+--   target_status  'stated' | 'not stated' (the report of plan year t is loaded
+--                  and states no such target) | 'no report' (none is loaded);
+--   actual_status  'stated' | 'not stated' (a report reviewing t is loaded and
+--                  states no such actual) | 'no report'.
+-- A year without a stated target compares actuals in the unit of the region's
+-- latest target of that indicator and metric.
 CREATE OR REPLACE VIEW target_vs_actual AS
 WITH facts AS (
     SELECT
         coalesce(i.region_code, d.region_code) AS region_code,
         i.period_end AS year,
-        i.indicator, i.metric, i.basis, i.value, i.value_high, i.qualifier, i.unit,
+        i.indicator, i.metric, i.value, i.unit,
         i.is_estimate, i.doc_id, i.char_start,
         coalesce(i.plan_year, d.plan_year) AS plan_year,
-        d.review_start, d.review_end, d.loaded_at
+        d.loaded_at
     FROM indicators AS i
     LEFT JOIN documents AS d ON d.doc_id = i.doc_id
-    WHERE i.period_start = i.period_end
+    WHERE i.period_start = i.period_end AND i.basis = 'actual'
 ),
-targets AS (
-    SELECT *, row_number() OVER (
-        PARTITION BY region_code, year, indicator, metric
-        ORDER BY loaded_at DESC NULLS LAST, doc_id, char_start
-    ) AS pick
-    FROM facts
-    WHERE basis = 'target' AND plan_year = year
+reports AS (
+    SELECT DISTINCT region_code, plan_year, review_start, review_end
+    FROM documents
+    WHERE region_code IS NOT NULL AND plan_year IS NOT NULL
+),
+reviews AS (  -- the years each loaded report gives actuals for
+    SELECT DISTINCT region_code, plan_year,
+           unnest(CASE WHEN review_start IS NOT NULL AND review_end IS NOT NULL
+                       THEN range(review_start, review_end + 1) ELSE [plan_year - 1] END) AS year
+    FROM reports
 ),
 actuals AS (
-    SELECT *
-    FROM facts
-    WHERE basis = 'actual'
-      AND CASE
-              WHEN review_start IS NOT NULL AND review_end IS NOT NULL
-                  THEN year BETWEEN review_start AND review_end
-              ELSE plan_year = year + 1
-          END
+    SELECT f.*
+    FROM facts AS f
+    JOIN reviews AS r ON r.region_code = f.region_code AND r.plan_year = f.plan_year AND r.year = f.year
+),
+series AS (  -- what a region sets targets for, in the unit of its latest target
+    SELECT region_code, indicator, metric, unit
+    FROM plan_targets
+    QUALIFY row_number() OVER (PARTITION BY region_code, indicator, metric ORDER BY year DESC, unit) = 1
+),
+spans AS (
+    SELECT region_code, CAST(unnest(range(min(plan_year), max(plan_year) + 1)) AS INTEGER) AS year
+    FROM reports
+    GROUP BY region_code
+),
+grid AS (
+    SELECT
+        s.region_code, y.year, s.indicator, s.metric,
+        coalesce(t.unit, s.unit) AS unit,
+        t.target, t.target_high, t.target_qualifier,
+        CASE WHEN t.target IS NOT NULL THEN 'stated'
+             WHEN y.year IN (SELECT r.plan_year FROM reports AS r WHERE r.region_code = s.region_code)
+                 THEN 'not stated'
+             ELSE 'no report' END AS target_status,
+        y.year IN (SELECT v.year FROM reviews AS v WHERE v.region_code = s.region_code) AS reviewed
+    FROM series AS s
+    JOIN spans AS y ON y.region_code = s.region_code
+    LEFT JOIN plan_targets AS t
+        ON t.region_code = s.region_code AND t.year = y.year
+       AND t.indicator = s.indicator AND t.metric = s.metric
 ),
 paired AS (
     SELECT
-        t.region_code, t.year, t.indicator, t.metric,
-        t.value AS target, t.value_high AS target_high, t.qualifier AS target_qualifier,
+        g.*,
         a.value AS actual,
         row_number() OVER (
-            PARTITION BY t.region_code, t.year, t.indicator, t.metric
+            PARTITION BY g.region_code, g.year, g.indicator, g.metric
             ORDER BY a.is_estimate ASC NULLS LAST,
-                     abs(a.plan_year - (t.year + 1)) NULLS LAST,
+                     abs(a.plan_year - (g.year + 1)) NULLS LAST,
                      a.loaded_at DESC NULLS LAST,
                      a.doc_id, a.char_start
         ) AS pick
-    FROM targets AS t
+    FROM grid AS g
     LEFT JOIN actuals AS a
-        ON a.region_code = t.region_code AND a.year = t.year
-       AND a.indicator = t.indicator AND a.metric = t.metric AND a.unit = t.unit
-    WHERE t.pick = 1
+        ON a.region_code = g.region_code AND a.year = g.year
+       AND a.indicator = g.indicator AND a.metric = g.metric AND a.unit = g.unit
 )
 SELECT region_code, year, indicator, metric, target, target_high, target_qualifier,
-       actual, actual - target AS gap
+       actual, actual - target AS gap,
+       target_status,
+       CASE WHEN actual IS NOT NULL THEN 'stated'
+            WHEN reviewed THEN 'not stated'
+            ELSE 'no report' END AS actual_status
 FROM paired
 WHERE pick = 1;
