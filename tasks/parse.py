@@ -11,6 +11,8 @@ import codecs
 import io
 import re
 import zipfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import charset_normalizer
@@ -31,14 +33,30 @@ _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.I)
 _GB_FAMILY = {"gbk", "gb2312", "gb_2312", "gb-2312", "x-gbk", "gb_2312-80", "euc-cn", "cp936", "gb18030", "hz-gb-2312"}
 _SENTENCE_END = tuple("。！？；：”」!?;:")
-_BLOCK_TAGS = {
-    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6",
-    "section", "article", "table", "ul", "ol", "blockquote", "pre", "center", "dd", "dt", "hr",
-}
-_CHROME_TAGS = ("nav", "header", "footer", "aside")
-_DROP_TAGS = ("script", "style", "noscript", "template", "iframe", "select", "button", "form")
-_CANDIDATE_TAGS = ("div", "article", "section", "main", "td", "body")
-_CHROME_HINT = re.compile(r"(^|[-_\s])(nav|menu|footer|foot|header|top|sidebar|side|breadcrumb|crumb|copyright|bottom|links?)([-_\s]|$)", re.I)
+_BLOCK_TAGS = frozenset({
+    "p", "div", "br", "li", "tr", "td", "th", "h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "main",
+    "table", "ul", "ol", "dl", "blockquote", "pre", "center", "dd", "dt", "hr", "form", "fieldset", "header",
+    "footer", "nav", "aside", "figure", "figcaption", "address", "caption",
+})
+_SKIP_TAGS = frozenset({
+    "script", "style", "noscript", "template", "iframe", "select", "option", "button", "textarea", "input",
+    "object", "embed", "svg", "canvas", "map", "head", "title", "meta", "link", "-comment",
+})
+_CHROME_TAGS = frozenset({"nav", "header", "footer", "aside"})
+_CHROME_PARTS = "nav|navbar|navigation|menu|footer|header|sidebar|breadcrumbs?|crumbs?|copyright|toolbar|share|comments?|related"
+_CHROME_PREFIXES = "comment|footer|header|sidebar|breadcrumb|copyright|navbar|navigation|menu"
+_CHROME_WHOLE = "top|bottom|foot|head|side|links"
+# one class/id token: a chrome word as its first or last part (main-nav, footer_wrap), a long
+# chrome word starting it (commentlist), or a short positional word as the whole token
+_CHROME_TOKEN = re.compile(rf"^(?:{_CHROME_PARTS})(?:[-_]|$)|[-_](?:{_CHROME_PARTS})$|^(?:{_CHROME_PREFIXES})[a-z0-9]*$|^(?:{_CHROME_WHOLE})$")
+_SPACES = (" ", "\t", "\n", "\r", "\xa0", "\u3000")
+_TOLERATED_BAD_CHARS = 3  # replacement characters a right charset may still leave
+_LINE_COST = 20.0
+_MAX_LINK_TEXT = 60  # longer text inside <a> is prose caught in an unclosed link
+_LINK_WEIGHT = 2.0
+_CHROME_FACTOR = 0.1
+_JOIN_SHARE = 0.5  # a sibling section joins the article only when it has half its value
+_BOX_COST = 40.0  # most one element boxed inside the article (an ad, a link list) costs a run
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|——|—| - |-)\s*")
 _FOOTER_SITE = re.compile(r"(?:主办单位|主办|版权所有)\s*[:：]?\s*([\u4e00-\u9fff（）()]{2,30}?)(?:\s|$|，|。|承办|地址|网站)")
 
@@ -94,17 +112,24 @@ def _decode_declared(data: bytes, declared: str) -> tuple[str, str]:
 
 
 def _sniff(data: bytes) -> tuple[str, str]:
-    """No declaration: strict UTF-8, then strict GB18030, then charset-normalizer.
+    """No declaration: UTF-8, then GB18030, then charset-normalizer.
 
     Undeclared pages in this corpus are nearly always GBK; statistical
-    detection alone mistakes short GBK text for EUC-KR, so GB18030 is tried
-    (strictly) before it.
+    detection alone mistakes short GBK text for EUC-KR or a Cyrillic codec,
+    so UTF-8 and GB18030 are tried first. Real pages carry a stray broken
+    byte pair (a truncated character, a pasted fragment): a decoding that
+    leaves only a few replacement characters still wins over a guess.
     """
     for charset in ("utf-8", "gb18030"):
         try:
             return data.decode(charset), charset
         except UnicodeDecodeError:
             pass
+    tolerated = max(_TOLERATED_BAD_CHARS, len(data) // 10_000)
+    bad, text, charset = min((t.count("\ufffd"), t, c) for c in ("utf-8", "gb18030")
+                             for t in (data.decode(c, errors="replace"),))
+    if bad <= tolerated:
+        return text, charset
     best = charset_normalizer.from_bytes(data).best()
     charset = normalize_charset(best.encoding if best else None) or "gb18030"
     return data.decode(charset, errors="replace"), charset
@@ -261,17 +286,22 @@ def _reason(exc: BaseException) -> str:
 def parse_html(text: str, *, url: str, content_selector: str | None = None) -> PageText:
     """Find the main content block and return its paragraphs plus page hints."""
     tree = LexborHTMLParser(text)
-    for tag in _DROP_TAGS:
-        for node in tree.css(tag):
-            node.decompose()
-    page_title = _clean(tree.css_first("title").text()) if tree.css_first("title") else None
+    title_node = tree.css_first("title")
+    page_title = _clean(title_node.text()) if title_node is not None else None
     og_site = _meta_content(tree, "og:site_name")
-    content = _select_content(tree, content_selector)
-    lines = tuple(block_lines(content)) if content is not None else ()
-    h1 = _first_heading(content, tree)
-    if content is not None and content.tag != "body":
-        content.decompose()
-    chrome = "\n".join(block_lines(tree.body)) if tree.body is not None else ""
+    selected = tree.css_first(content_selector) if content_selector else None
+    if selected is not None:
+        lines = tuple(block_lines(selected))
+        h1 = _first_heading(selected, tree)
+        if selected.tag != "body":
+            selected.decompose()
+        chrome = "\n".join(block_lines(tree.body))
+    else:
+        layout = layout_lines(tree.body)
+        node, start, end = main_block(layout)
+        lines = tuple(layout.lines[start:end])
+        h1 = _first_heading(node, tree)
+        chrome = "\n".join(layout.lines[:start] + layout.lines[end:])
     title, suffix = split_title(page_title)
     return PageText(
         url=url,
@@ -292,84 +322,196 @@ def split_title(page_title: str | None) -> tuple[str | None, str | None]:
     return page_title, None
 
 
-def _select_content(tree: LexborHTMLParser, selector: str | None) -> LexborNode | None:
-    if selector:
-        node = tree.css_first(selector)
-        if node is not None:
-            return node
-    best, best_score = tree.body, 0.0
-    for tag in _CANDIDATE_TAGS:
-        for node in tree.css(tag):
-            score = content_score(node)
-            if score > best_score:
-                best, best_score = node, score
-    return best
+@dataclass
+class Layout:
+    """A page body as text lines with the block elements that hold them.
 
-
-def content_score(node: LexborNode) -> float:
-    """CJK characters and paragraphs held directly by this block, 0 for chrome.
-
-    Counting only direct children makes the innermost container of the
-    article win over its ancestors, which contain the same text plus chrome.
+    `lines[i]` is one paragraph (text between block boundaries or <br>),
+    `link_chars[i]` how much of it is link text, `chrome[i]` whether an
+    element named like page chrome holds it. `blocks` lists every block
+    element that holds text as (node, first line, end line, parent's index
+    in `blocks` or -1), children before parents.
     """
-    if _is_chrome(node):
-        return 0.0
-    cjk, paragraphs, link_cjk = 0, 0, 0
-    for child in node.iter(include_text=True):
-        if child.is_text_node:
-            cjk += _cjk_count(child.text(deep=False))
-        elif child.tag == "a":
-            link_cjk += _cjk_count(child.text())
-        elif not _has_block_descendant(child) or child.tag == "p":
-            text = child.text()
-            n = _cjk_count(text)
-            links = sum(_cjk_count(a.text()) for a in child.css("a"))
-            link_cjk += links
-            cjk += n - links
-            if child.tag in ("p", "div", "li") and n - links >= 10:
-                paragraphs += 1
-    if cjk == 0 or link_cjk > cjk:
-        return 0.0
-    return cjk + 40.0 * paragraphs
+
+    lines: list[str] = field(default_factory=list)
+    link_chars: list[int] = field(default_factory=list)
+    chrome: list[bool] = field(default_factory=list)
+    blocks: list[tuple[LexborNode, int, int, int]] = field(default_factory=list)
+
+
+def layout_lines(root: LexborNode | None) -> Layout:
+    """Walk the tree once (iteratively: real pages nest thousands of unclosed tags).
+
+    Form controls, scripts and comments carry no text; a <form> is walked
+    like any block, since ASP.NET pages hold the whole page in one. Inline
+    wrappers (<font>, <span>, custom tags) are transparent: their paragraphs
+    belong to the nearest block around them. Link text is text inside an
+    <a href>; an anchor without href, or a long text caught inside an
+    unclosed link (the parser re-opens it in every following block), is prose.
+    """
+    layout = Layout()
+    if root is None:
+        return layout
+    buffer: list[str] = []
+    links = 0
+    chrome_depth = 0
+    slots: list[int] = [-1]  # slot -> index in layout.blocks, filled when the block closes
+    parent_slot: list[int] = [-1]  # slot -> enclosing block's slot
+
+    def flush() -> None:
+        nonlocal links
+        line = _clean("".join(buffer))
+        if line:
+            layout.lines.append(line)
+            layout.link_chars.append(links)
+            layout.chrome.append(chrome_depth > 0)
+        buffer.clear()
+        links = 0
+
+    # open elements: (children, block node or None for inline, first line, chrome hint, inside a link, slot)
+    stack: list[tuple[Iterator[LexborNode], LexborNode | None, int, bool, bool, int]] = [
+        (root.iter(include_text=True), root, 0, False, False, 0)]
+    enclosing = [0]  # slots of the open blocks
+    while stack:
+        children, block, start, chrome_hint, in_link, slot = stack[-1]
+        child = next(children, None)
+        if child is None:
+            stack.pop()
+            if block is not None:
+                if buffer:
+                    flush()
+                chrome_depth -= chrome_hint
+                enclosing.pop()
+                if len(layout.lines) > start:
+                    slots[slot] = len(layout.blocks)
+                    layout.blocks.append((block, start, len(layout.lines), parent_slot[slot]))
+            continue
+        tag = child.tag
+        if tag == "-text":
+            text = child.text_content
+            if text:
+                buffer.append(text)
+                if in_link:
+                    chars = len(text) - sum(map(text.count, _SPACES))
+                    links += chars if chars <= _MAX_LINK_TEXT else 0
+        elif tag in _SKIP_TAGS:
+            continue
+        elif tag in _BLOCK_TAGS:
+            if buffer:
+                flush()
+            if tag == "br":
+                continue
+            hint = _is_chrome(child)
+            chrome_depth += hint
+            slots.append(-1)
+            parent_slot.append(enclosing[-1])
+            enclosing.append(len(slots) - 1)
+            stack.append((child.iter(include_text=True), child, len(layout.lines), hint, in_link, len(slots) - 1))
+        else:
+            is_link = in_link or (tag == "a" and "href" in child.attributes)
+            stack.append((child.iter(include_text=True), None, 0, False, is_link, -1))
+    # parents close after their children: turn parent slots into indexes in `blocks`
+    layout.blocks = [(node, start, end, slots[parent] if parent >= 0 else -1) for node, start, end, parent in layout.blocks]
+    return layout
+
+
+def line_value(line: str, link_chars: int, chrome: bool) -> float:
+    """How much a line reads like article prose: text outside links, minus a fixed cost per line.
+
+    Navigation, date/source lines and link lists come out negative, so a
+    container gains by holding paragraphs and loses by holding chrome.
+    """
+    chars = len(line) - line.count(" ")
+    value = chars - link_chars - _LINK_WEIGHT * link_chars - _LINE_COST
+    if value > 0 and chrome:
+        value *= _CHROME_FACTOR
+    return value
+
+
+def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
+    """The article: the run of sibling units in one block with the most prose value.
+
+    Every block is split into units (its child blocks and its loose lines)
+    and the best contiguous run of units in any block wins. A container's
+    value is the sum of its lines, so the block holding all the paragraphs
+    beats its ancestors, which add chrome; and in a big layout cell that also
+    holds navigation, sibling paragraphs join whatever their tags, as long as
+    they bring more than the lines between them cost. An ad or link box
+    between two paragraphs costs a bounded amount; a following sibling
+    section worth much less than the run (a copyright notice, a comment
+    list, replies) is not joined.
+    """
+    if not layout.blocks:
+        return None, 0, 0
+    prefix = [0.0]
+    for line, links, chrome in zip(layout.lines, layout.link_chars, layout.chrome):
+        prefix.append(prefix[-1] + line_value(line, links, chrome))
+    children: dict[int, list[int]] = {}
+    for index, (_, _, _, parent) in enumerate(layout.blocks):
+        children.setdefault(parent, []).append(index)
+    worth: list[float] = []  # per block: its lines' total, or less when only part of it is the best run
+    best, best_value = (len(layout.blocks) - 1, 0, len(layout.lines)), float("-inf")
+    for index, (_, start, end, _) in enumerate(layout.blocks):
+        run_value, run_start, inner_best = 0.0, start, float("-inf")
+        for unit_start, unit_end, child in _units(layout, start, end, children.get(index, ())):
+            value = prefix[unit_end] - prefix[unit_start] if child < 0 else worth[child]
+            if child >= 0:
+                if value < 0:
+                    value = max(value, -_BOX_COST)
+                elif unit_end - unit_start > 1 and value < _JOIN_SHARE * run_value:
+                    run_value = 0.0  # a smaller section of its own: it starts a run, it does not join this one
+            if run_value <= 0:
+                run_value, run_start = 0.0, unit_start
+            run_value += value
+            inner_best = max(inner_best, run_value)
+            if run_value > best_value:
+                best, best_value = (index, run_start, unit_end), run_value
+        worth.append(min(prefix[end] - prefix[start], inner_best))
+    index, run_start, run_end = best
+    node, start, end, _ = layout.blocks[index]
+    units = list(_units(layout, start, end, children.get(index, ())))
+    first = next(i for i, unit in enumerate(units) if unit[0] == run_start)
+    last = next(i for i, unit in enumerate(units) if unit[1] == run_end)
+    while first > 0 and _plain_line(layout, units[first - 1]):
+        first -= 1
+    while last < len(units) - 1 and _plain_line(layout, units[last + 1]):
+        last += 1
+    return node, units[first][0], units[last][1]
+
+
+def _plain_line(layout: Layout, unit: tuple[int, int, int]) -> bool:
+    """One line without links or chrome: a heading, a salutation, a date line at the article's edge."""
+    start, end, _ = unit
+    return end - start == 1 and not layout.link_chars[start] and not layout.chrome[start]
+
+
+def _units(layout: Layout, start: int, end: int, children: Iterable[int]) -> Iterator[tuple[int, int, int]]:
+    """A block's content as (start, end, child block index or -1 for a loose line)."""
+    position = start
+    for child in children:
+        _, child_start, child_end, _ = layout.blocks[child]
+        yield from ((line, line + 1, -1) for line in range(position, child_start))
+        yield child_start, child_end, child
+        position = child_end
+    yield from ((line, line + 1, -1) for line in range(position, end))
 
 
 def _is_chrome(node: LexborNode) -> bool:
-    current: LexborNode | None = node
-    while current is not None and current.tag not in ("body", "html"):
-        if current.tag in _CHROME_TAGS:
-            return True
-        ident = f"{current.attributes.get('id') or ''} {current.attributes.get('class') or ''}"
-        if _CHROME_HINT.search(ident):
-            return True
-        current = current.parent
-    return False
+    """A chrome element by tag, or by a class/id token that names page chrome.
 
-
-def _has_block_descendant(node: LexborNode) -> bool:
-    return node.css_first("div, p, table, ul, ol, section, article") is not None
+    Tokens are matched as a whole, or by a first/last part, never by any
+    substring, so utility classes like `padding-big-top` do not count.
+    """
+    if node.tag in _CHROME_TAGS:
+        return True
+    attributes = node.attributes
+    ident = f"{attributes.get('class') or ''} {attributes.get('id') or ''}".lower()
+    return any(_CHROME_TOKEN.search(token) for token in ident.split())
 
 
 def block_lines(node: LexborNode | None) -> list[str]:
     """The node's text split at block boundaries and <br>, in document order."""
-    if node is None:
-        return []
-    pieces: list[str] = []
-    _collect(node, pieces)
-    return [line for line in (_clean(part) for part in "".join(pieces).split("\n")) if line]
-
-
-def _collect(node: LexborNode, pieces: list[str]) -> None:
-    for child in node.iter(include_text=True):
-        if child.is_text_node:
-            pieces.append(child.text(deep=False) or "")
-        elif child.tag == "br":
-            pieces.append("\n")
-        elif child.tag in _BLOCK_TAGS:
-            pieces.append("\n")
-            _collect(child, pieces)
-            pieces.append("\n")
-        else:
-            _collect(child, pieces)
+    return layout_lines(node).lines
 
 
 def _first_heading(content: LexborNode | None, tree: LexborHTMLParser) -> str | None:
