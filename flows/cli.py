@@ -1,4 +1,4 @@
-"""The `govreports` command: backfill, scrape, reprocess, sql, export, demo.
+"""The `govreports` command: backfill, scrape, reprocess, sql, export, demo, check-sources.
 
 Arguments are checked before any flow starts, so a typo ends in one clear
 line on stderr and a non-zero exit, and changes nothing.
@@ -13,8 +13,10 @@ import json
 import os
 import sys
 import tempfile
+import time
 from pathlib import Path
 from typing import NoReturn
+from urllib.parse import urlsplit
 
 import duckdb
 
@@ -74,7 +76,15 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--format", choices=["table", "csv"], default="table")
     coverage.add_argument("--db")
 
-    commands.add_parser("demo", help="serve the bundled sample site on loopback and backfill it")
+    demo = commands.add_parser("demo", help="serve the bundled sample site on loopback and backfill it")
+
+    check = commands.add_parser("check-sources", help="validate a sources file and print its sites (no network)")
+    check.add_argument("file")
+
+    for run in (backfill, scrape, reprocess):
+        run.add_argument("--json", action="store_true", help="print the run's summary as one JSON object")
+    for run in (backfill, scrape, reprocess, demo):
+        run.add_argument("--verbose", action="store_true", help="also show Prefect's log lines")
     return parser
 
 
@@ -158,17 +168,68 @@ FROM documents d ORDER BY d.plan_year, d.region_code
 
 
 def run_demo() -> str:
+    """Backfill the sample site, served on the ports this warehouse knows it on: a second demo changes no row."""
+    from flows.console import RunProgress
     from flows.prefect_flows import backfill
-    from flows.sample_site import serve_sample_site
+    from flows.sample_site import known_ports, serve_sample_site
 
     db_path = warehouse_db.default_db_path()
     warehouse_db.check_writable(db_path)
-    with serve_sample_site() as site, tempfile.TemporaryDirectory() as tmp:
+    with serve_sample_site(ports=known_ports(db_path)) as site, tempfile.TemporaryDirectory() as tmp:
+        if site.moved:
+            print(f"govreports: note: the port the last demo used is taken now, so these sites load as new "
+                  f"copies: {', '.join(site.moved)}", file=sys.stderr)
         sources = site.write_sources(Path(tmp) / "sample-sources.yaml")
-        result = backfill(sources_file=str(sources), db=str(db_path))
+        with RunProgress("demo", None).running():
+            result = backfill(sources_file=str(sources), db=str(db_path))
     table = run_sql(DEMO_QUERY, db_path, "table")
     return (f"{table}\n\nloaded into {db_path}: {result['documents_new']} new documents, "
-            f"{result['indicators_loaded']} indicators, {result['errors']} failed pages")
+            f"{result['documents_changed']} changed, {result['indicators_loaded']} indicators, "
+            f"{result['errors']} failed pages")
+
+
+def check_sources(path: str) -> str:
+    """The sites of a valid sources file, one row each; a problem raises SourcesError (one line, exit 2)."""
+    sites = load_sources(path)
+    rows = [(s.name, s.authority, s.min_delay, s.max_concurrency, len(s.start_urls),
+             ", ".join(dict.fromkeys(urlsplit(u).netloc for u in s.start_urls))) for s in sites]
+    table = _format_rows(["site", "authority", "min_delay", "max_concurrency", "start_urls", "hosts"], rows, "table")
+    urls = sum(len(s.start_urls) for s in sites)
+    return f"{table}\n\n{path}: {len(sites)} sites, {urls} start URLs, valid (no URL was fetched)"
+
+
+def run_flow(args: argparse.Namespace) -> None:
+    """backfill, scrape or reprocess as a flow run: progress on a terminal, then a summary (or --json)."""
+    from flows import console, prefect_flows
+
+    db_path = _db(args)
+    total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
+    display = console.RunProgress(args.command, total)
+    started = time.monotonic()
+    with display.running():
+        if args.command == "backfill":
+            state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
+                                           db=str(db_path), max_pages=args.max_pages, authority=args.authority,
+                                           return_state=True)
+        elif args.command == "scrape":
+            state = prefect_flows.scrape(sources_file=args.sources, db=str(db_path), return_state=True)
+        else:
+            state = prefect_flows.reprocess(db=str(db_path), return_state=True)
+    result = state.result(raise_on_failure=False)
+    nothing_fetched = isinstance(result, prefect_flows.NothingFetched)
+    if isinstance(result, BaseException) and not nothing_fetched:
+        raise result
+    run_id = result["run_id"] if isinstance(result, dict) else display.last.run_id
+    report = (result if isinstance(result, dict) else {}) | console.run_report(db_path, run_id)
+    failures = display.last.failures if display.last else []
+    if args.json:
+        report["failed_pages"] = [{"url": url, "error": error} for url, error in failures]
+        print(json.dumps(report, default=str, ensure_ascii=False))
+    else:
+        print(console.summary_text(report, failures, _format_rows, time.monotonic() - started))
+    if nothing_fetched:
+        # The run finished and recorded every failure in `pages`: not an argument error.
+        print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
 
 
 def _prefect_defaults() -> None:
@@ -178,33 +239,24 @@ def _prefect_defaults() -> None:
     more than Prefect's 20 s to start the temporary API server.
     """
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("DO_NOT_TRACK", "1")  # the client's telemetry too (and its first-run notice)
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "120")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     _prefect_defaults()
+    from flows.console import quiet_libraries
+
+    with quiet_libraries(getattr(args, "verbose", False)):
+        return _run_command(args)
+
+
+def _run_command(args: argparse.Namespace) -> int:
     try:
         if args.command in ("backfill", "scrape", "reprocess"):
             _check_run_arguments(args)
-            from flows import prefect_flows
-
-            if args.command == "backfill":
-                state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
-                                               db=str(_db(args)), max_pages=args.max_pages, authority=args.authority,
-                                               return_state=True)
-            elif args.command == "scrape":
-                state = prefect_flows.scrape(sources_file=args.sources, db=str(_db(args)), return_state=True)
-            else:
-                state = prefect_flows.reprocess(db=str(_db(args)), return_state=True)
-            result = state.result(raise_on_failure=False)
-            if isinstance(result, prefect_flows.NothingFetched):
-                # The run finished and recorded every failure in `pages`: not an argument error.
-                print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
-            elif isinstance(result, BaseException):
-                raise result
-            else:
-                print(json.dumps(result, default=str, ensure_ascii=False))
+            run_flow(args)
         elif args.command == "sql":
             print(run_sql(args.query, _db(args), args.format))
         elif args.command == "export":
@@ -222,6 +274,8 @@ def main(argv: list[str] | None = None) -> int:
                 raise UsageError(str(error)) from error
         elif args.command == "demo":
             print(run_demo())
+        elif args.command == "check-sources":
+            print(check_sources(args.file))
     except (UsageError, SourcesError) as error:
         print(f"govreports: error: {error}", file=sys.stderr)
         return EXIT_USAGE

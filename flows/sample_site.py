@@ -5,7 +5,9 @@ column listings with pagination and look-alike decoys, one GBK-encoded, one
 report split over two pages), a Discuz forum, and two content farms (with
 preamble, inserted site-name watermark and footer); one farm also mirrors a
 government report, so the demo shows mirrors collapsing into one document.
-Links are relative, so the site works on whatever ports the OS hands out.
+Links are relative, so the site works on whatever ports the OS hands out; the
+demo asks for the ports its warehouse already knows, so a second demo sees the
+same URLs (and changes no row) instead of five new hosts.
 """
 
 from __future__ import annotations
@@ -14,8 +16,8 @@ import contextlib
 import hashlib
 import html
 import threading
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from email.utils import formatdate
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -222,6 +224,7 @@ class RunningSite:
     start_urls: list[str]
     request_log: list[str]
     sources: list[dict]
+    moved: list[str] = field(default_factory=list)  # sites whose asked-for port was taken
 
     def write_sources(self, path: Path) -> Path:
         """The sample web as a sources file (names, authority, a quick loopback pace)."""
@@ -235,27 +238,59 @@ Host = tuple[dict[str, Page], str, str]  # pages by path, start path, authority
 
 
 @contextlib.contextmanager
-def serve_hosts(hosts: dict[str, Host], host: str = "127.0.0.1") -> Iterator[RunningSite]:
-    """Serve each named site on its own ephemeral loopback port (one port = one host to the crawler)."""
-    servers, urls, sources, request_log = [], [], [], []
+def serve_hosts(hosts: dict[str, Host], host: str = "127.0.0.1",
+                ports: Mapping[str, int] | None = None) -> Iterator[RunningSite]:
+    """Serve each named site on its own loopback port (one port = one host to the crawler).
+
+    A site gets the port `ports` names for it when that port is free, else an
+    ephemeral one (and is listed in `moved`, since its URLs then look new).
+    """
+    servers, urls, sources, request_log, moved = [], [], [], [], []
     try:
         for name, (pages, start_path, authority) in hosts.items():
-            server = ThreadingHTTPServer((host, 0), page_handler(pages, request_log))
+            handler = page_handler(pages, request_log)
+            wanted = (ports or {}).get(name, 0)
+            try:
+                server = ThreadingHTTPServer((host, wanted), handler)
+            except OSError:  # the port is in use now: serve anyway, on a new one
+                server = ThreadingHTTPServer((host, 0), handler)
+                moved.append(name)
             threading.Thread(target=server.serve_forever, daemon=True).start()
             servers.append(server)
             url = f"http://{host}:{server.server_address[1]}{start_path}"
             urls.append(url)
             sources.append({"name": name, "start_urls": [url], "authority": authority, "min_delay": 0.1})
-        yield RunningSite(start_urls=urls, request_log=request_log, sources=sources)
+        yield RunningSite(start_urls=urls, request_log=request_log, sources=sources, moved=moved)
     finally:
         for server in servers:
             server.shutdown()
             server.server_close()
 
 
-def serve_sample_site(host: str = "127.0.0.1") -> contextlib.AbstractContextManager[RunningSite]:
-    """Serve every sample host on its own ephemeral loopback port."""
-    return serve_hosts({name: (build(), start, authority) for name, (build, start, authority) in SITES.items()}, host)
+def serve_sample_site(host: str = "127.0.0.1",
+                      ports: Mapping[str, int] | None = None) -> contextlib.AbstractContextManager[RunningSite]:
+    """Serve every sample host on its own loopback port (the ones `ports` names where free)."""
+    hosts = {name: (build(), start, authority) for name, (build, start, authority) in SITES.items()}
+    return serve_hosts(hosts, host, ports)
+
+
+def known_ports(db_path: Path, host: str = "127.0.0.1") -> dict[str, int]:
+    """The port each sample site last had in this warehouse, so the demo can serve it there again.
+
+    The crawler keys pages on their URL, port included: on new ports a second demo
+    would load every page again as a new copy of each report.
+    """
+    from warehouse import db as warehouse_db
+
+    if not db_path.exists():
+        return {}
+    with warehouse_db.connect_reader(db_path) as con:
+        rows = con.execute(
+            "SELECT source_name, arg_max(host, fetched_at) FROM pages "
+            "WHERE host LIKE ? AND source_name IN (SELECT unnest(?)) GROUP BY source_name",
+            [f"{host}:%", list(SITES)],
+        ).fetchall()
+    return {name: int(netloc.rsplit(":", 1)[1]) for name, netloc in rows}
 
 
 def main() -> None:

@@ -1,7 +1,9 @@
 """The sources file: which sites to crawl and how politely.
 
 A typo in a hand-edited YAML file should stop the run with one clear line,
-not silently crawl with defaults, so every key and value is validated.
+not silently crawl with defaults, so every key and value is validated
+(`govreports check-sources FILE` runs the same checks without crawling).
+Nothing here touches the network: a well-formed URL may still not answer.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any, Callable
 from urllib.parse import urlsplit
 
 import yaml
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
 AUTHORITIES = ("official", "mirror")
 
@@ -41,6 +44,8 @@ def load_sources(path: str | Path) -> list[Site]:
         doc = yaml.safe_load(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise SourcesError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    except UnicodeDecodeError as exc:
+        raise SourcesError(f"{path}: not UTF-8 text (byte {exc.start}); save the file as UTF-8") from exc
     except yaml.YAMLError as exc:
         raise SourcesError(f"{path}: not valid YAML: {_one_line(str(exc))}") from exc
     entries = doc.get("sites") if isinstance(doc, dict) else doc
@@ -53,6 +58,12 @@ def load_sources(path: str | Path) -> list[Site]:
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
         raise SourcesError(f"{path}: duplicate site name(s): {', '.join(dupes)}")
+    listed_by: dict[str, str] = {}
+    for site in sites:  # one URL under two names would crawl it twice and credit the copy to either
+        for url in site.start_urls:
+            if url in listed_by and listed_by[url] != site.name:
+                raise SourcesError(f"{path}: start URL {url} is listed by both {listed_by[url]!r} and {site.name!r}")
+            listed_by[url] = site.name
     return sites
 
 
@@ -89,6 +100,7 @@ def _site_from_entry(entry: Any, where: str) -> Site:
         raise SourcesError(f"{where}: 'start_urls' must be a non-empty list of URLs")
     for url in start_urls:
         _check_url(url, where)
+    start_urls = list(dict.fromkeys(url.strip() for url in start_urls))
     authority = entry.get("authority", "official")
     if authority not in AUTHORITIES:
         raise SourcesError(f"{where}: 'authority' must be one of {', '.join(AUTHORITIES)}, got {authority!r}")
@@ -100,6 +112,8 @@ def _site_from_entry(entry: Any, where: str) -> Site:
     for key, value in selectors.items():
         if value is not None and (not isinstance(value, str) or not value.strip()):
             raise SourcesError(f"{where}: {key!r} must be a CSS selector string")
+        if value is not None:
+            _check_selector(value, f"{where}: {key!r}")
     return Site(
         name=name.strip(),
         start_urls=tuple(start_urls),
@@ -127,6 +141,20 @@ def _check_url(url: Any, where: str) -> None:
         raise SourcesError(f"{where}: URL must be http(s): {url!r}{hint}")
     if not parts.hostname:
         raise SourcesError(f"{where}: URL has no host: {url!r}")
+    if any(ch.isspace() for ch in url.strip()):
+        raise SourcesError(f"{where}: URL contains whitespace: {url!r}")
+    try:
+        parts.port
+    except ValueError as exc:
+        raise SourcesError(f"{where}: URL has a bad port: {url!r}") from exc
+
+
+def _check_selector(selector: str, where: str) -> None:
+    """Compile the selector once now: a bad one would otherwise fail every page of the site."""
+    try:
+        LexborHTMLParser("<p></p>").css(selector)
+    except SelectolaxError as exc:
+        raise SourcesError(f"{where} is not a valid CSS selector: {selector!r}") from exc
 
 
 def _one_line(text: str) -> str:
