@@ -34,7 +34,7 @@ ODD_SPACE = re.compile("[\u00a0\u2002\u2003\u2009\u202f]")  # what &nbsp; &ensp;
 # newspaper page jumps inside a sentence: "坚持以习（下转第四版）", "（紧接第一版）近平…"
 PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s*[一二三四五六七八九十\d]{1,3}\s*版\s*[）)]")
 # footnote marks a glossary resolves: "三个立法权”［28］", "“两重”[1]"; never at a line's start
-FOOTNOTE_MARK = re.compile(r"(?<=\S)\s?[\[［]\s*[\d０-９]{1,3}\s*[\]］]")
+FOOTNOTE_MARK = re.compile(r"(?<=\S)\s?[\[［〔]\s*[\d０-９]{1,3}\s*[\]］〕]")
 SALUTATION = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)")
 INLINE_SALUTATION = re.compile(r"各位(?:人大)?代表[:\uff1a]")
 # "现在,我代表区人民政府,向大会报告…" — the opening formula, found once per report
@@ -78,6 +78,7 @@ CHROME_LINE_MAX = 80  # a longer line is prose, even if it mentions 来源: or �
 CAPTION = re.compile(
     r"(?:记者|通讯员|摄影)[\s\u4e00-\u9fff·、]{2,16}摄[)\uff09]?[。.]?$|^[(\uff08]?图[为:\uff1a/]|^[▲△■◆]|摄影[:\uff1a/]")
 CAPTION_MAX = 120
+CODE_TEXT = re.compile(r"\{[^{}]*[A-Za-z-]+\s*:[^{}]*\}|!important|\bfunction\s*\(|\bvar\s+\w+\s*=|</?[a-z]+[^>]*>")
 # a toolbar ("下载 打印 全屏 收藏 【字号： 加大 还原 减小 】"): a run of very short lines that are not sentences
 TOOLBAR_CELL = 4
 TOOLBAR_RUN = 3
@@ -90,8 +91,12 @@ CLOSING_FROM = 0.5  # the closing paragraph is in the second half of the body
 REPORT_CONTINUES = re.compile(r"^(?:各位(?:人大)?代表|[一二三四五六七八九十]+、)")
 # the heading of what a report may append after its end: annexes, glossaries, notes
 APPENDIX_HEADING = re.compile(r"^[【\[]?(?:附件|附表|附录|名词解释|名词注释|注释|注)\s*\d*[】\]]?[:\uff1a]?$")
+NOTE_START = re.compile(r"^(?:[［\[【〔(\uff08]\s*[\d０-９]{1,3}\s*[］\]】〕)\uff09]|[\d０-９]{1,3}\s*[.．、](?!\d))")
 # a site's signature glued after the closing sentence: "…而努力奋斗！  百度搜索马 克 数 据 网"
 SIGNATURE = re.compile(r"(?<=[。!?\uff01\uff1f])[。\s]*(?P<tail>[^。!?\uff01\uff1f]{2,30})$")
+# "——2026年1月27日在…人民代表大会第四次会议上", also in Chinese numerals: the report's own date line
+DELIVERY_LINE = re.compile(r"[\d一二三四五六七八九十]\s*日\s*[)\uff09]?\s*在[^。]{2,40}(?:人民代表大会|人大)")
+HEADER_AFTER_DATE = 3  # the speaker's title and name follow the date line, at most on three lines
 LOST_CHARACTERS = re.compile(r"\?{2,}|\ufffd+")  # a mirror's stand-ins for characters it could not encode
 TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年工作回顾2019年是我区发展压力叠加、......"
 
@@ -188,6 +193,8 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
     outside = "\n".join([*header_lines, *tail_lines, title or "", site_name or "", chrome_text])
     watermarks = detect_watermarks("\n".join(body_lines), outside)
     body_lines = reflow(remove_watermarks(body_lines, watermarks))
+    if not any(DELIVERY_LINE.search(line) for line in header_lines):
+        header_lines = [*header_lines, *_header_from_chrome(chrome_text)]
     header = "\n".join(remove_watermarks(header_lines, watermarks))
     return CleanText(
         body="\n".join(body_lines),
@@ -195,6 +202,22 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
         title=_title(title, header_lines, watermarks),
         watermarks_removed=tuple(watermarks),
     )
+
+
+def _header_from_chrome(chrome_text: str) -> list[str]:
+    """The date and speaker lines when the page's layout put them outside its main content (a
+    <br>-broken header block): the date line and the lines just after it."""
+    lines = [_tidy(line) for line in chrome_text.splitlines()]
+    lines = [line for line in lines if line]
+    for index, line in enumerate(lines):
+        if DELIVERY_LINE.search(line):
+            block = [line]
+            for after in lines[index + 1 : index + 1 + HEADER_AFTER_DATE]:
+                if is_chrome_line(after):
+                    break
+                block.append(after)
+            return block
+    return []
 
 
 def _tidy(line: str) -> str:
@@ -235,11 +258,17 @@ def _rejoin(raw_lines: Iterable[str]) -> list[str]:
 def is_chrome_line(line: str) -> bool:
     """Navigation, info, share, footer, forum and farm lines and photo captions; prose is never
     this short and chrome-like."""
-    if len(line) <= CAPTION_MAX and CAPTION.search(line):
+    if len(line) <= CAPTION_MAX and CAPTION.search(line) or _is_code(line):
         return True
     if len(line) > CHROME_LINE_MAX:
         return False
     return bool(CHROME_LINE.search(line) or TAIL_MARKER.search(line))
+
+
+def _is_code(line: str) -> bool:
+    """Style or script text a page leaked into its text ("footer {display: block !important;}"):
+    braces around property: value pairs, in a line that is mostly ASCII."""
+    return bool(CODE_TEXT.search(line)) and sum(ch.isascii() for ch in line) > len(line) / 2
 
 
 def _drop_toolbars(lines: list[str]) -> list[str]:
@@ -299,17 +328,30 @@ def _closing_end(lines: list[str], start: int, end: int) -> int | None:
     share bar. The last such appeal counts, and only if no further appeal to the delegates
     or part heading follows it (a mid-report rallying line is followed by more report).
     """
-    first = start + int((end - start) * CLOSING_FROM)
-    continues = False
+    sizes = [len(line) for line in lines[start:end]]
+    half, seen, first = CLOSING_FROM * sum(sizes), 0, end
+    for offset, size in enumerate(sizes):  # the second half by characters: an annex table is many short lines
+        seen += size
+        if seen >= half:
+            first = start + offset
+            break
     for index in range(end - 1, first - 1, -1):
         line = lines[index]
         if CLOSING.search(line) and not is_chrome_line(line):
-            return None if continues else index + 1
-        if APPENDIX_HEADING.match(line):
-            continues = False  # the part headings seen so far belong to an annex
-        elif REPORT_CONTINUES.match(line):
-            continues = True
+            return index + 1 if _report_is_over(lines[index + 1 : end]) else None
     return None
+
+
+def _report_is_over(after: list[str]) -> bool:
+    """Whether what follows an appeal is not report: short non-sentences (related titles, a share
+    bar), chrome, or an annex or glossary from its heading or first numbered note on. A paragraph
+    of prose right after it means the appeal closed a section, not the report."""
+    for line in after:
+        if APPENDIX_HEADING.match(SPACE_RUN.sub("", line)) or NOTE_START.match(line):  # 名 词 解 释
+            return True
+        if REPORT_CONTINUES.match(line) or not (is_chrome_line(line) or _is_dangling(line)):
+            return False
+    return True
 
 
 def _drop_signature(line: str) -> str:
