@@ -304,7 +304,14 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
 
 def _of_level(name: str, level: str | None, plan_year: int | None) -> bool:
     """Whether some region of that name may be the government of that level (any when unknown)."""
-    return level is None or any(region.level in LEVELS_OF_HINT[level] for region in _namesakes(name, plan_year))
+    return level is None or any(_speaks_at(region, level) for region in _namesakes(name, plan_year))
+
+
+def _speaks_at(region: Region, level: str) -> bool:
+    """A region whose government a level word (市, 县, 区) may name: 市 is a city, a county-level
+    city, or one of the four municipalities (上海市人民政府, 全市)."""
+    municipality = region.level == "province" and region.code[:2] in MUNICIPALITY_PREFIXES
+    return region.level in LEVELS_OF_HINT[level] or (level == "city" and municipality)
 
 
 def _most_named(body: str, level: str | None, plan_year: int | None) -> Region | None:
@@ -312,12 +319,11 @@ def _most_named(body: str, level: str | None, plan_year: int | None) -> Region |
     (容城县 or 容城, 新安县 or 新安): a report without a place in its header or opening still
     names its own county throughout. A region whose city or province the body also names beats
     a namesake elsewhere (新安县 with 洛阳, not 新安镇's namesakes), then the most named wins."""
-    levels = LEVELS_OF_HINT.get(level, set(LEVEL_OF_WORD.values())) if level else set(LEVEL_OF_WORD.values())
     counts: Counter[Region] = Counter()
     for found, count in Counter(_mention_pattern().findall(body)).items():
         for region in _by_mention().get(found, []):
-            if region.level in levels and _listed(region, plan_year) and (len(found) > 2 or found == region.name
-                                                                          or count >= 2):
+            if (level is None or _speaks_at(region, level)) and _listed(region, plan_year) and (
+                    len(found) > 2 or found == region.name or count >= 2):
                 counts[region] += count
     if not counts:
         return None
