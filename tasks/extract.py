@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from tasks.records import Indicator
 
-EXTRACTOR_VERSION = "1.0.0"
+EXTRACTOR_VERSION = "2.0.0"
 
 # --------------------------------------------------------------------------
 # Text normalisation (length-preserving so offsets stay valid)
@@ -39,8 +39,10 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．％－～", "012345
 # character (longest first). Lookarounds reject the classic traps.
 # --------------------------------------------------------------------------
 
-_NOT_GDP_BEFORE = r"(?<!人均)(?<!单位)(?<!万元)(?<!绿色)(?<!亿元)"
-_NOT_GDP_AFTER = r"(?!能耗|能源|电耗|水耗|用水|二氧化碳|碳排放|的比重|比重|中)"
+# Not the region's GDP: per head, per unit, a sector's own total (海洋生产总值), GDP as the base of a
+# share (的比重, 的比例) or of a contribution (对GDP增长贡献率).
+_NOT_GDP_BEFORE = r"(?<!人均)(?<!单位)(?<!万元)(?<!绿色)(?<!亿元)(?<!海洋)"
+_NOT_GDP_AFTER = r"(?!能耗|能源|电耗|水耗|用水|二氧化碳|碳排放|的比重|比重|的比例|比例|中|增长贡献|增长的贡献|贡献)"
 
 _ALIASES: list[tuple[tuple[str, ...], str]] = [
     (("surveyed_unemployment_rate",), r"(?:城镇)?调查失业率"),
@@ -53,8 +55,10 @@ _ALIASES: list[tuple[tuple[str, ...], str]] = [
         r"农村(?:常住)?居民(?:人均)?(?:可支配|纯)收入|农民人均(?:可支配|纯)?收入",
     ),
     (("resident_income",), r"(?<!城镇)(?<!农村)(?<!城乡)(?:全体|全区|全市|全县)?(?:常住)?居民人均可支配收入"),
-    (("gdp",), _NOT_GDP_BEFORE + r"(?:(?:地区|国内)生产总值|(?<![区内])生产总值|GDP)" + _NOT_GDP_AFTER),
+    (("gdp",), _NOT_GDP_BEFORE + r"(?:(?:地区|国内|地方|县域)生产总值|(?<![区内方域])生产总值|GDP)" + _NOT_GDP_AFTER),
     (("gdp",), r"经济(?:年均|平均)?增长(?=(?:预期目标为|目标为|速度|率|保持在|达到|为)?\s*\d)"),
+    # 一二三产增加值分别增长3.5%、6%、5%: three figures, the third is services ("" = not in the catalog)
+    (("", "", "services_value_added"), r"第?一[、,，]?二[、,，]?三产业?增加值|三次产业增加值"),
     (("services_value_added",), r"(?:服务业|第三产业|三产)增加值"),
     (("industrial_value_added",), r"(?:规模以上|规上|规模)工业增加值"),
     (("industrial_output",), r"(?:规模以上|规上|规模)工业(?:总)?产值"),
@@ -98,9 +102,9 @@ _VALUE = (
 # two-character prefixes. The lookaheads let the regex engine skip all other
 # positions cheaply instead of trying two dozen branches at each (20x faster).
 # tests/test_extract.py::test_aliases guards that they cover every alias.
-_ALIAS_FIRST_CHARS = "城调登居C农全常地国生G经服第三规一公财税固社实利使外引招货进新到"
+_ALIAS_FIRST_CHARS = "城调登居C农全常地国生G经服第三规一公财税固社实利使外引招货进新到县"
 _ALIAS_PREFIXES = (
-    "城[镇乡]|调查|登记|居民|CPI|农[村民]|全[体区市县社口]|常住|地[区方]|国内|生产|GDP|经济|服务|第三|三产|"
+    "城[镇乡]|调查|登记|居民|CPI|农[村民]|全[体区市县社口]|常住|地[区方]|国内|县域|生产|GDP|经济|服务|第[三一]|三[产次]|一[二、,，]|"
     "规[模上]|一般|公共|财政|税收|固定|社[会零]|实际|利用|使用|外[资商贸]|引进|招商|货物|进出|新增|到位"
 )
 _TOKEN_RE = re.compile(
@@ -164,6 +168,8 @@ _CONNECTOR_RE = re.compile(r"\s*(?:、|和|及|与|以及|,|，)\s*")
 _VALUE_CONNECTOR_RE = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 
 _SHARE_RE = re.compile(r"比重|占比|比例")
+_DENOMINATOR_RE = re.compile(r"占|相当于")
+_SUBSET_RE = re.compile(r"项目")
 _CAGR_RE = re.compile(r"年均|平均每年|每年平均|年平均")
 # "提高到15%" states a new level, not a growth rate: keywords followed by 到/至 do not count.
 _GROWTH_RE = re.compile(r"(?:增长|递增|增速|增幅|下降|减少|降低|下滑|回落|上涨|涨幅|提高|增加|涨)(?![到至])")
@@ -210,6 +216,11 @@ _LEADING_YEAR_RE = re.compile(r"^(\d{4})年")
 _CUMULATIVE_RE = re.compile(r"累计|上一个五年|上个五年")
 _UNTIL_YEAR_RE = re.compile(r"[到至](\d{4})年")
 _ESTIMATE_RE = re.compile(r"预计")
+_THIS_YEAR_RE = re.compile(r"今年|年内|本年度")
+# A figure is over a span only when the sentence says so (年均, 五年, 到2025年, 累计, 十四五期间).
+_SPAN_RE = re.compile(r"年均|平均每年|每年平均|五年|[到至]\d{4}年|累计|十[一二三四五六]五(?:”)?(?:期间|时期|末)")
+_GLUED_HEADING_RE = re.compile(
+    r"^[一二三四五六七八九十]+、[^。，,；;：:]{0,24}?(?:回顾|总结|安排|任务|部署|打算|目标|要求|重点工作)")
 
 
 @dataclass
@@ -380,6 +391,9 @@ def extract_indicators(
         first = _SENTENCE_RE.match(text, p_start, p_end)
         if first is not None and _is_heading(first.group(), first.end() == p_end):
             section = _classify_heading(first.group(), section, plan_year) or section
+        elif first is not None and (glued := _GLUED_HEADING_RE.match(first.group())):
+            # 三、2017年政府工作安排五年工作需要一年接着一年干…: a heading run into its paragraph
+            section = _classify_heading(glued.group(), section, plan_year) or section
         while vi < len(marks) and marks[vi] < p_start:
             vi += 1
         if vi == len(marks) or marks[vi] >= p_end:
@@ -402,7 +416,11 @@ def extract_indicators(
             basis = "actual" if past_paragraph else section.basis
             if basis == "actual" and (_TARGET_SENTENCE_RE.search(sentence) or _future_year(sentence, plan_year)):
                 basis = "target"
+            elif basis == "target" and _ESTIMATE_RE.search(sentence) and not _this_year(sentence, plan_year):
+                basis = "actual"  # 预计全年生产总值增长6.4%: last year's outcome, wherever it sits
             multi = section.multi or bool(_MULTI_SENTENCE_RE.search(sentence))
+            if multi and _this_year(sentence, plan_year) and not _SPAN_RE.search(sentence):
+                multi = False  # 今年/2021年…主要预期目标 inside a five-year part: the plan year's targets
             tokens = list(_TOKEN_RE.finditer(text, start, end))
             for row in _scan_sentence(text, start, end, tokens, basis, multi, ctx):
                 key = (row.indicator, row.basis, row.metric, row.period_start, row.period_end, row.value)
@@ -410,6 +428,11 @@ def extract_indicators(
                     seen.add(key)
                     rows.append(_with_evidence(row, body, start, end))
     return rows
+
+
+def _this_year(sentence: str, plan_year: int) -> bool:
+    """The sentence speaks of the plan year itself: 今年, 年内, or the year written out."""
+    return bool(_THIS_YEAR_RE.search(sentence)) or f"{plan_year}年" in sentence
 
 
 def _past_year(sentence: str, review_end: int) -> bool:
@@ -468,10 +491,14 @@ def _scan_sentence(
         gap = text[prev_end : tok.start()]
         if tok.lastgroup != "val":
             clause_start = start + _last_boundary(text[start : tok.start()])
-            if "占" in text[clause_start : tok.start()]:
-                continue  # a denominator (占地区生产总值比重), not a subject
+            if _DENOMINATOR_RE.search(text[clause_start : tok.start()]):
+                continue  # a denominator (占地区生产总值比重, 相当于全市生产总值的比例), not a subject
             flush()
             codes = list(_ALIAS_CODES[tok.lastgroup])
+            if _SUBSET_RE.search(text[clause_start : tok.start()]):
+                # 招商引资项目完成固定资产投资220亿元: a part's figure, not the region's
+                prev_kind, prev_end, group = "alias", tok.end(), None
+                continue
             if prev_kind == "alias" and group and _CONNECTOR_RE.fullmatch(gap):
                 group = group + [c for c in codes if c not in group]
             else:
@@ -521,6 +548,9 @@ def _emit(
     out: list[Indicator],
 ) -> None:
     """Pair a run of values (9%和9.5%) with subjects and build rows."""
+    if "" in group and len(group) != len(run):
+        return  # 一二三产增加值增长5%: which of the three is not said
+    _share_qualifier(run)
     if len(group) == len(run) or len(run) == 1:
         pairs = [(code, v) for code, v in zip(group, run)] if len(run) > 1 else [(c, run[0]) for c in group]
     elif (
@@ -532,9 +562,20 @@ def _emit(
     else:
         pairs = [(group[0], v) for v in run]
     for code, v in pairs:
+        if not code:
+            continue
         row = _build_row(code, v, sentence_head, sentence, basis, multi, ctx)
         if row is not None:
             out.append(row)
+
+
+def _share_qualifier(run: list[_Value]) -> None:
+    """分别增长5%、6.5%左右: a 左右/以上 closing a run of figures covers the bare ones before it."""
+    last = run[-1]
+    if len(run) > 1 and last.qualifier in ("about", "at_least", "at_most"):
+        for value in run[:-1]:
+            if value.qualifier == "exact":
+                value.qualifier = last.qualifier
 
 
 def _build_row(
