@@ -253,3 +253,15 @@ def test_sync_topic_terms_replaces_rows(tmp_path: Path) -> None:
     assert con.execute("SELECT count(*) FROM topic_terms").fetchone() == (written,)
     assert con.execute("SELECT count(*) FROM topic_terms WHERE topic = 'stale'").fetchone() == (0,)
     assert con.execute("SELECT dict_version FROM topic_terms WHERE topic = 'environment' LIMIT 1").fetchone() == ("1",)
+
+
+def test_target_vs_actual_statuses_tell_unstated_from_unreported(con: duckdb.DuckDBPyConnection) -> None:
+    rows = {(r["region_code"], r["year"], r["indicator"]): r for r in fetch_dicts(con, "SELECT * FROM target_vs_actual")}
+    national = rows[("000000", 2018, "gdp")]  # the 2018 national report is loaded and states no GDP target
+    assert (national["target"], national["target_status"], national["actual_status"]) == (None, "not stated", "no report")
+    assert rows[("000000", 2017, "gdp")]["actual_status"] == "stated"  # from the 2018 report
+    retail = rows[("430602", 2017, "retail_sales")]
+    assert (retail["target_status"], retail["actual_status"]) == ("stated", "not stated")  # d2018 gives none
+    assert rows[("430602", 2018, "retail_sales")]["target_status"] == "not stated"
+    assert rows[("430602", 2018, "gdp")]["actual_status"] == "no report"  # no 2019 report
+    assert len(rows) == len(fetch_dicts(con, "SELECT * FROM target_vs_actual"))  # one row per key
