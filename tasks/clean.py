@@ -86,7 +86,7 @@ TOOLBAR_RUN = 3
 CLOSING = re.compile(
     r"(?:让我们|团结在.{0,40}周围|[号召携]手|奋斗|贡献|篇章|明天|胜利召开|新局面|前进|周年)[^。!\uff01]{0,40}[!\uff01][”\"]?$"
     r"|(?:让我们|团结在.{0,40}周围).*[。!\uff01][”\"]?$")
-CLOSING_FROM = 0.5  # the closing paragraph is in the second half of the body
+CLOSING_FROM = 0.3  # the closing paragraph comes after the first third of the body (by characters)
 # what may follow the closing paragraph in a report: another appeal (各位代表…) or a part heading
 REPORT_CONTINUES = re.compile(r"^(?:各位(?:人大)?代表|[一二三四五六七八九十]+、)")
 # the heading of what a report may append after its end: annexes, glossaries, notes
@@ -190,7 +190,9 @@ def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str 
         if body_lines:
             body_lines[-1] = _drop_signature(body_lines[-1])
         tail_lines = lines[end:]
-    outside = "\n".join([*header_lines, *tail_lines, title or "", site_name or "", chrome_text])
+    # the page's own words; a glossary or annex cut after the closing is report text (互联网 there is no site)
+    chrome_tail = [line for line in tail_lines if is_chrome_line(line) or _is_dangling(line)]
+    outside = "\n".join([*header_lines, *chrome_tail, title or "", site_name or "", chrome_text])
     watermarks = detect_watermarks("\n".join(body_lines), outside)
     body_lines = reflow(remove_watermarks(body_lines, watermarks))
     if not any(DELIVERY_LINE.search(line) for line in header_lines):
@@ -330,7 +332,7 @@ def _closing_end(lines: list[str], start: int, end: int) -> int | None:
     """
     sizes = [len(line) for line in lines[start:end]]
     half, seen, first = CLOSING_FROM * sum(sizes), 0, end
-    for offset, size in enumerate(sizes):  # the second half by characters: an annex table is many short lines
+    for offset, size in enumerate(sizes):  # by characters: an annex table is many short lines
         seen += size
         if seen >= half:
             first = start + offset
@@ -390,10 +392,15 @@ def detect_watermarks(body: str, outside: str) -> list[str]:
             found.append(name)
         elif name in page_names and _inside_sentences(body, name):
             found.append(name)
-        elif len(_neighbours(body, name)) >= MIN_INSERTIONS and (
+        elif len(_neighbours(body, name)) >= MIN_INSERTIONS and not _is_word(name) and (
                 _insertions(body, name) >= MIN_INSERTIONS or _reads_as_site_name(name)):
             found.append(name)
     return found
+
+
+def _is_word(name: str) -> bool:
+    """互联网, 物联网: one word of the segmenter's dictionary, which no farm name is."""
+    return jieba.lcut(name) == [name]
 
 
 def _site_like_names(text: str) -> set[str]:
@@ -500,7 +507,8 @@ def _title(title: str | None, header_lines: Sequence[str], watermarks: Sequence[
     """
     candidates = [TITLE_LABEL.sub("", line) for line in (title, *header_lines)
                   if line and "报告" in line and len(line) <= 60 and not is_chrome_line(line)]
-    chosen = candidates[0] if candidates else title
+    named = [line for line in candidates if "政府工作报告" in SPACE_RUN.sub("", line)]  # not a 工作报告 breadcrumb
+    chosen = (named or candidates or [title])[0]
     if not chosen:
         return None
     chosen = TITLE_SITE_SUFFIX.sub("", FARM_DECORATION.sub("", chosen))
