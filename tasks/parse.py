@@ -55,6 +55,8 @@ _LINE_COST = 20.0
 _MAX_LINK_TEXT = 60  # longer text inside <a> is prose caught in an unclosed link
 _LINK_WEIGHT = 2.0
 _CHROME_FACTOR = 0.1
+_TIMESTAMP = re.compile(r"(?:\d{4}[-/.年])?\d{1,2}[-/.月]\d{1,2}日?\s*\d{1,2}:\d{2}")
+_MIN_RECORDS = 3  # stamped sibling blocks of one kind that make a list of comments/replies/posts
 _JOIN_SHARE = 0.5  # a sibling section joins the article only when it has half its value
 _BOX_COST = 40.0  # most one element boxed inside the article (an ad, a link list) costs a run
 _TITLE_SEPARATORS = re.compile(r"\s*(?:_|\||｜|--|——|—| - |-)\s*")
@@ -443,12 +445,12 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
     """
     if not layout.blocks:
         return None, 0, 0
-    prefix = [0.0]
-    for line, links, chrome in zip(layout.lines, layout.link_chars, layout.chrome):
-        prefix.append(prefix[-1] + line_value(line, links, chrome))
     children: dict[int, list[int]] = {}
     for index, (_, _, _, parent) in enumerate(layout.blocks):
         children.setdefault(parent, []).append(index)
+    prefix = [0.0]
+    for line, links, chrome in zip(layout.lines, layout.link_chars, _reply_lines(layout, children)):
+        prefix.append(prefix[-1] + line_value(line, links, chrome))
     worth: list[float] = []  # per block: its lines' total, or less when only part of it is the best run
     best, best_value = (len(layout.blocks) - 1, 0, len(layout.lines)), float("-inf")
     for index, (_, start, end, _) in enumerate(layout.blocks):
@@ -483,6 +485,32 @@ def _plain_line(layout: Layout, unit: tuple[int, int, int]) -> bool:
     """One line without links or chrome: a heading, a salutation, a date line at the article's edge."""
     start, end, _ = unit
     return end - start == 1 and not layout.link_chars[start] and not layout.chrome[start]
+
+
+def _reply_lines(layout: Layout, children: dict[int, list[int]]) -> list[bool]:
+    """Chrome flags, plus the lines of replies: records after the first in a list of stamped records.
+
+    Comments, forum replies and the posts of a blog's front page are
+    sibling blocks of one kind (same tag and class), each several lines
+    with a date and time. Only the first of them can be the article; the
+    rest count like chrome, so a long comment section cannot outscore a
+    short post, nor join it.
+    """
+    chrome = list(layout.chrome)
+    stamped = [0]
+    for line in layout.lines:
+        stamped.append(stamped[-1] + (_TIMESTAMP.search(line) is not None))
+    for siblings in children.values():
+        kinds: dict[tuple[str, str], list[tuple[int, int]]] = {}
+        for child in siblings:
+            node, start, end, _ = layout.blocks[child]
+            if end - start > 1 and stamped[end] > stamped[start]:
+                kinds.setdefault((node.tag or "", node.attributes.get("class") or ""), []).append((start, end))
+        for records in kinds.values():
+            if len(records) >= _MIN_RECORDS:
+                for start, end in records[1:]:
+                    chrome[start:end] = [True] * (end - start)
+    return chrome
 
 
 def _units(layout: Layout, start: int, end: int, children: Iterable[int]) -> Iterator[tuple[int, int, int]]:
