@@ -242,7 +242,11 @@ _CPPCC = re.compile(r"^各位委员|各位委员[:\uff1a]")
 _THIRD_PERSON = re.compile(
     r"(?<!我)代表[^。,\uff0c]{0,20}政府[^。]{0,6}向大会作(?:了)?(?:政府)?工作报告|《(?:政府工作)?报告》(?:说|指出|提出|强调|回顾|认为|显示)"
     r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|报告(?:指出|提出|强调|显示|认为|要求|回顾)")
+# Who the first person speaks for when it is not a government: 我代表市人民代表大会常务委员会 / 市中级人民法院.
+_SPEAKS_FOR = re.compile(r"我代表(?P<who>[^。,\uff0c;\uff1b]{2,40}?)(?:[,\uff0c]|向)")
+_OTHER_BODY = re.compile(r"常务委员会|常委会|人民法院|法院|人民检察院|检察院|政协|委员会")
 HEAD_LINES = 12
+MIN_STRUCTURED_CJK = 600  # a report recognised by its structure alone, without salutation or 我代表…政府
 TITLE_LINES = 5
 
 
@@ -272,7 +276,7 @@ def report_verdict(page: PageText) -> str | None:
         bool(_PLAN_CUE.search(text)),
     ))
     long_paragraphs = sum(1 for line in page.lines if cjk_count(line) >= 40)
-    if cjk >= 1000 and (evidence >= 3 or (evidence >= 2 and long_paragraphs >= 10)):
+    if cjk >= MIN_STRUCTURED_CJK and (evidence >= 3 or (evidence >= 2 and long_paragraphs >= 10)):
         return None
     return "not a report: no salutation"
 
@@ -308,8 +312,11 @@ def _not_work_report(page: PageText) -> str | None:
         return "not a report: news about a report"
     if _CPPCC.search(head) and not first_person:
         return "not a report: CPPCC report (各位委员)"
-    if first_person is None and re.search(r"我代表[^。,\uff0c]{0,30}(?:政协|常务委员会)", head):
-        return "not a report: CPPCC or standing committee report"
+    speaks_for = _SPEAKS_FOR.search("\n".join(lines[:40]))
+    if first_person is None and speaks_for and _OTHER_BODY.search(speaks_for["who"]):
+        return "not a report: another body's report (人大常委会, 法院, 检察院, 政协)"
+    if first_person is None and (reason := lookalike_reason(page.title or "")):
+        return reason
     return None
 
 

@@ -12,6 +12,7 @@ from tasks.discover import (
     lookalike_reason,
     page_kind,
     part_links,
+    report_start,
     report_verdict,
 )
 from tasks.parse import parse_document
@@ -113,6 +114,84 @@ def test_report_verdict():
     assert report_verdict(PageText("u", "t", tuple(["各位代表："] + report_paragraphs(10)))) is None
     assert report_verdict(PageText("u", "t", tuple(report_paragraphs(40)))) is None  # long, many paragraphs
     assert report_verdict(PageText("u", "t", ("楼主：大家觉得今年的报告怎么样？", "沙发"))) == "not a report: no salutation"
+
+
+# -- real shapes of reports and of texts that look like one (issue 12, class A) ------------------
+
+REVIEW = [
+    "2004年，在市委的正确领导下，在市人大、市政协的监督支持下，全市人民团结奋斗，经济社会发展取得新的成绩。"
+    "全市生产总值完成318亿元，增长13.2%；地方财政一般预算收入完成15.6亿元，增长18.5%。",
+    "工业经济快速发展，规模以上工业增加值增长21.3%，新开工亿元以上项目36个，一批重点企业技术改造项目竣工投产，"
+    "工业对经济增长的贡献率进一步提高。",
+    "农业和农村经济稳步发展，粮食总产达到二百一十万吨，农民人均纯收入增长百分之十点五，农业产业化经营水平不断提高。",
+    "城市建设和管理水平明显提高，完成城建投资四十五亿元，新建改造道路三十条，城市面貌焕然一新，人居环境持续改善。",
+    "社会事业全面进步，新增城镇就业三万二千人，城乡低保应保尽保，教育、卫生、文化、体育事业协调发展。",
+]
+PLAN = [
+    "二、2005年工作安排",
+    "今年全市经济社会发展的主要预期目标是：全市生产总值增长12%左右，地方财政一般预算收入增长10%，"
+    "全社会固定资产投资增长20%，城镇居民人均可支配收入和农民人均纯收入分别增长8%和6%。",
+    "做好今年的工作，要坚持以科学发展观统领经济社会发展全局，突出抓好工业强市、项目建设和改革开放三项重点工作，"
+    "加快推进工业化、城镇化和农业产业化进程。",
+    "一是大力推进工业强市战略，抓好重点项目建设，全年新开工亿元以上项目四十个以上，培育壮大一批骨干企业。",
+    "二是加快发展现代农业，稳定粮食生产，促进农民持续增收，扎实推进社会主义新农村建设。",
+    "三是切实加强城市建设和管理，完善城市功能，提升城市品位，加快推进城镇化进程。",
+]
+
+
+@pytest.mark.parametrize("lines", [
+    # starts at its first section, no salutation anywhere
+    ["一、2004年政府工作回顾", *REVIEW, *REVIEW, *PLAN],
+    # a title, a session line and the speaker, then straight into prose
+    ["某某市人民政府工作报告", "——2005年2月20日在某某市第十二届人民代表大会第三次会议上", "市长  王某某", *REVIEW, *REVIEW, *PLAN],
+    # the speaker line first, then the salutation (易县 2017)
+    ["易县人民政府县长刘杰", "各位代表：", "现在，我代表易县人民政府，向大会报告政府工作，请予审议。", *REVIEW],
+    # a CPPCC consultation draft of the government's report: 各位委员, but the government speaks
+    ["政府工作报告", "（政治协商稿）", "各位委员：", "现在，我代表清苑县人民政府向大会报告工作。请提出宝贵意见。", *REVIEW],
+    # a work report that also submits the five-year plan outline
+    ["各位代表：", "现在，我代表市人民政府，向大会报告政府工作，并提请审议《某某市国民经济和社会发展第十四个五年规划和"
+     "二〇三五年远景目标纲要（草案）》，请予审议。", *REVIEW],
+])
+def test_real_report_shapes_are_reports(lines):
+    assert report_verdict(PageText("u", lines[0], tuple(lines))) is None
+
+
+@pytest.mark.parametrize(("lines", "reason"), [
+    (["关于某某市国民经济和社会发展第十二个五年规划纲要（草案）的报告", "——2011年1月10日在某某市第十四届人民代表大会第五次会议上",
+      "各位代表：", "现在，我代表市人民政府，向大会作关于某某市国民经济和社会发展第十二个五年规划纲要（草案）的报告，请予审议。", *REVIEW],
+     "not a report: five-year plan report"),
+    (["各位代表：", "我代表市人民政府，向大会作关于第十二个五年规划纲要的报告，请予审议。", *REVIEW],  # no title line
+     "not a report: five-year plan report"),
+    (["关于某某市2012年预算执行情况和2013年预算草案的报告", "各位代表：",
+      "受市人民政府委托，现将某某市2012年预算执行情况和2013年预算草案提请大会审议。", *REVIEW],
+     "not a report: budget report"),
+    (["关于某某县2012年国民经济和社会发展计划执行情况与2013年计划草案的报告", "各位代表：",
+      "受县人民政府委托，现将2012年计划执行情况与2013年计划草案提请大会审议。", *REVIEW],
+     "not a report: annual plan report"),
+    (["政协某某市第十届委员会常务委员会工作报告", "各位委员：",
+      "现在，我代表政协某某市第十届委员会常务委员会，向大会报告工作，请予审议。", *REVIEW],
+     "not a report: CPPCC report (各位委员)"),
+    (["某某市人民代表大会常务委员会工作报告", "各位代表：",
+      "现在，我代表某某市人民代表大会常务委员会，向大会报告工作，请予审议。", *REVIEW],
+     "not a report: another body's report (人大常委会, 法院, 检察院, 政协)"),
+    (["某某市中级人民法院工作报告", "各位代表：", "现在，我代表市中级人民法院，向大会报告工作，请予审议。", *REVIEW],
+     "not a report: another body's report (人大常委会, 法院, 检察院, 政协)"),
+    (["市十四届人大三次会议开幕", "1月8日上午，某某市第十四届人民代表大会第三次会议隆重开幕。市长王某某代表市人民政府向大会作政府工作报告。",
+      "报告分为三个部分：一、2004年工作回顾；二、2005年工作安排；三、加强政府自身建设。", *REVIEW, *PLAN],
+     "not a report: news about a report"),
+    (["2005年政府工作报告解读", "今年的政府工作报告亮点纷呈，记者梳理了其中的关键数字。", *REVIEW, *PLAN],
+     "look-alike: 解读"),
+])
+def test_texts_that_look_like_reports_are_skipped_with_their_reason(lines, reason):
+    assert report_verdict(PageText("u", lines[0], tuple(lines))) == reason
+
+
+def test_report_start_finds_the_first_section_before_a_late_salutation():
+    lines = ["2019年1月29日某某区第二届人民代表大会第三次会议", "某某区人民政府区长 李某某", "一、2018年工作回顾", *REVIEW,
+             "各位代表，成绩来之不易。", *PLAN]
+    assert report_start(lines, lines.index("各位代表，成绩来之不易。")) == 2
+    assert report_start(["目录", "一、2018年工作回顾", "二、2019年工作安排", "各位代表：", *REVIEW], 3) == 3  # a contents list
+    assert report_start(["某某市人民政府工作报告", "市长  王某某", *REVIEW], None) == 2  # no salutation: the first paragraph
 
 
 def test_page_kind_tells_listing_from_report():
