@@ -222,3 +222,79 @@ def test_the_former_table_holds_what_the_current_one_lacks_with_years_and_parent
     assert (laiwu.code, laiwu.level, laiwu.parent_code, laiwu.until) == ("371200", "city", "370000", 2017)
     assert all(region.until is not None and (region.since is None or region.since <= region.until) for region in former)
     assert regions()["210112"].since == 2014 and regions()["210100"].since is None
+
+
+# -- real shapes: no place in the header, namesakes, years written oddly (issue 12, class B) --------
+
+def county_body(year: int, *, mentions: str, opening: str = "我代表县人民政府") -> str:
+    """A county report body that names its county only in passing (容城, 新安), as real ones do."""
+    return (
+        f"各位代表：\n现在，{opening}，向大会报告工作，请予审议。\n一、{year - 1}年工作回顾\n"
+        f"{year - 1}年，在市委、市政府和县委的坚强领导下，县政府团结带领全县人民攻坚克难，全县经济平稳增长。{mentions}\n"
+        f"二、{year}年工作安排\n今年全县经济社会发展的主要预期目标是：地区生产总值增长6%左右。\n"
+        "各位代表，让我们团结一心，为建设美好家园而努力奋斗！"
+    )
+
+
+@pytest.mark.parametrize(("mentions", "code"), [
+    # 容城 named in short, with its city and a neighbour; 在市委、市政府… must not make it a city report
+    ("容城发展迈出新步伐，容城人民共享发展成果，融入雄安新区和保定发展大局，与安新、雄县协同推进。", "130629"),
+    # 新安县 (洛阳) against 安新县 (保定): only the short name and the parent city tell
+    ("新安经开区获评省级先进，新安高质量发展迈出坚实步伐，融入洛阳都市圈建设。", "410323"),
+    ("安新白洋淀生态修复成效明显，安新人民生活持续改善，服务雄安新区和保定发展。", "130632"),
+    # 高唐县 contains 唐县: the longer name wins, its city decides
+    ("高唐县工业经济稳中有进，高唐县入选省级示范县，融入聊城发展。", "371526"),
+    ("唐县农业特色产业壮大，唐县获评省级文明县城，融入保定发展。", "130627"),
+])
+def test_a_county_that_names_itself_only_in_its_body(mentions, code):
+    assert metadata_of(county_body(2020, mentions=mentions)).region_code == code
+
+
+def test_a_namesake_in_the_speaker_line_is_read_whole():
+    text = "米易县人民政府县长 王某某\n" + county_body(2022, mentions="米易发展取得新成效，融入攀枝花发展。")
+    assert (metadata_of(text).region_code, metadata_of(text).region_name) == ("510421", "米易县")
+
+
+def test_portal_chrome_in_the_header_does_not_name_the_government():
+    """中国政府网 河南省人民政府 … on a city page: the report speaks for the city (我代表市人民政府)."""
+    text = (
+        "中国政府网 河南省人民政府 繁简 登录\n驻马店市人民政府\n标题：二O一三年政府工作报告\n"
+        "各位代表：\n现在，我代表市人民政府，向大会报告工作，请予审议。\n一、2012年工作回顾\n"
+        "2012年，全市生产总值增长11.5%。驻马店粮食总产连续增产，驻马店产业集聚区建设加快，遂平县、西平县、上蔡县工业增长较快。\n"
+        "二、2013年工作安排\n今年全市生产总值增长10%左右。"
+    )
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.level, meta.plan_year) == ("411700", "city", 2013)
+
+
+def test_a_municipality_speaks_as_a_city():
+    text = "2026年上海市政府工作报告\n各位代表：\n现在，我代表市人民政府，向大会报告工作。\n一、2025年工作回顾\n全市生产总值增长5%。"
+    assert metadata_of(text).region_code == "310000"
+
+
+@pytest.mark.parametrize(("title", "year"), [("二O一三年政府工作报告", 2013), ("二〇一三年政府工作报告", 2013),
+                                             ("2 016 年某某县政府工作报告", 2016)])
+def test_a_title_year_in_chinese_numerals_or_split_digits(title, year):
+    text = f"{title}\n各位代表：\n现在，我代表县人民政府，向大会报告工作。\n一、过去五年工作回顾\n五年来，全县经济平稳增长。"
+    assert metadata_of(text).plan_year == year
+
+
+def test_a_truncated_review_with_split_digits_is_dated_by_its_latest_reviewed_year():
+    text = ("各位代表：\n现在，我代表县人民政府，向大会报告工作。\n一、过去五年工作回顾\n"
+            "五年来，全县经济保持持续健康发展。2 016 年，全县生产总值完成119.8亿元，是2011年的1.6倍，年均增长 8.2 %；"
+            "一般公共预算收入完成5.04亿元，是201 1 年的 2.3 倍。2016年，全县新增就业1.2万人，比2011年增加3000人。")
+    assert metadata_of(text).plan_year == 2017
+
+
+def test_a_scraper_date_the_headings_contradict_is_not_the_delivery():
+    text = ("2014年政府工作报告\n年份：2015\n发文时间：2015年3月2日\n各位代表：\n现在，我代表县人民政府，向大会报告工作。\n"
+            "一、2013年工作回顾\n2013年，全县经济平稳增长。\n二、2014年工作安排\n今年全县地区生产总值增长8%。")
+    meta = metadata_of(text)
+    assert (meta.plan_year, meta.review_end, meta.delivered_on) == (2014, 2013, None)
+
+
+def test_a_paragraph_opening_with_a_far_year_is_not_a_heading():
+    text = ("各位代表：\n现在，我代表区政府向大会作工作报告。\n一、“十三五”时期经济社会发展回顾\n五年来，全区经济平稳增长。\n"
+            "二、“十四五”时期的主要目标任务\n2035年经济社会发展的远景目标是：基本实现社会主义现代化，建成现代化经济体系。\n"
+            "三、2021年政府重点工作任务\n今年全区地区生产总值增长9%。")
+    assert metadata_of(text).plan_year == 2021
