@@ -97,6 +97,7 @@ SIGNATURE = re.compile(r"(?<=[。!?\uff01\uff1f])[。\s]*(?P<tail>[^。!?\uff01\
 # "——2026年1月27日在…人民代表大会第四次会议上", also in Chinese numerals: the report's own date line
 DELIVERY_LINE = re.compile(r"[\d一二三四五六七八九十]\s*日\s*[)\uff09]?\s*在[^。]{2,40}(?:人民代表大会|人大)")
 HEADER_AFTER_DATE = 3  # the speaker's title and name follow the date line, at most on three lines
+LOST_SPACE = re.compile(r"(?<=[\s\u4e00-\u9fff“”])\?{2,}(?=[\s\u4e00-\u9fff“”])")  # 区长?? ?? 程?? 杰, 阜平??中国
 LOST_CHARACTERS = re.compile(r"\?{2,}|\ufffd+")  # a mirror's stand-ins for characters it could not encode
 TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年工作回顾2019年是我区发展压力叠加、......"
 
@@ -224,10 +225,11 @@ def _header_from_chrome(chrome_text: str) -> list[str]:
 
 def _tidy(line: str) -> str:
     """Strip the line and drop what no report text holds: escaped entities (&nbsp;), zero-width
-    characters (74.4\u200b万亿元), page jumps, footnote marks, farm decorations (【精选推荐】) and
+    characters (74.4\u200b万亿元), page jumps, footnote marks, a mirror's ?? for a lost space or dot, farm decorations (【精选推荐】) and
     preambles ("下面是小编为大家整理的…,供大家参考。")."""
     line = ENTITY.sub(lambda entity: ODD_SPACE.sub(" ", html.unescape(entity.group())), line)
     line = FOOTNOTE_MARK.sub("", PAGE_JUMP.sub("", ZERO_WIDTH.sub("", line)))
+    line = LOST_SPACE.sub(" ", line)
     line = FARM_DECORATION.sub("", line).strip()
     return FARM_PREAMBLE.sub("", line).strip()
 
