@@ -457,3 +457,88 @@ def test_unseen_city_report() -> None:
         ("fdi", "actual", "level", 2020, 2020, 2e8),
         ("fdi", "actual", "growth", 2020, 2020, -3.5),
     }
+
+
+# --------------------------------------------------------------------------
+# Real wordings (issue 12): dating targets (class C) and what is an indicator (class D)
+# --------------------------------------------------------------------------
+
+FIVE_YEAR_THEN_YEAR = (
+    "一、2016年工作回顾\n2016年，全县经济平稳增长。\n"
+    "二、今后五年的奋斗目标\n今后五年，全县地区生产总值年均增长7%，到2021年一般公共预算收入达到10亿元。\n"
+)
+
+
+@pytest.mark.parametrize("plan_part", [
+    # the year's heading run into a five-year paragraph (三、2017年政府工作安排五年工作需要一年接着一年干…)
+    "三、2017年政府工作安排五年工作需要一年接着一年干，主要预期目标是：地区生产总值增长8%以上。",
+    # no heading at all: the sentence says 今年
+    "综合考虑各方面因素，今年的主要预期目标是：地区生产总值同比增长8%以上。",
+    # the plan year written out
+    "2017年全县经济社会发展主要预期目标是：地区生产总值增长8%以上。",
+    # a five-year phrase that still sets this year's target
+    "为实现“十三五”良好开局，今年地区生产总值增长8%以上。",
+])
+def test_annual_targets_after_a_five_year_part_are_the_plan_year(plan_part: str) -> None:
+    keys = _keys(FIVE_YEAR_THEN_YEAR + plan_part, plan=2017, start=2016, end=2016)
+    assert ("gdp", "target", "growth", 2017, 2017, 8.0) in keys
+    assert ("gdp", "target", "cagr", 2017, 2021, 7.0) in keys  # the five-year target keeps its span
+    assert not any(k[:3] == ("gdp", "target", "growth") and k[4] != 2017 for k in keys)
+
+
+def test_a_span_is_said_not_assumed() -> None:
+    """到20XX年 / 年均 / 累计 in the sentence: a span even when the sentence also says 今年."""
+    body = FIVE_YEAR_THEN_YEAR + "从今年起，全县固定资产投资年均增长10%，到2021年累计完成固定资产投资500亿元。"
+    keys = _keys(body, plan=2017, start=2016, end=2016)
+    assert ("fixed_asset_investment", "target", "cagr", 2017, 2021, 10.0) in keys
+
+
+def test_a_review_estimate_in_the_plan_part_is_an_actual() -> None:
+    body = ("二、2020年工作安排\n预计全年生产总值同比增长6.4%；规模以上工业增加值同比增长4.5%。"
+            "今年主要预期目标是：地区生产总值增长6.5%。")
+    keys = _keys(body, plan=2020, start=2019, end=2019)
+    assert ("gdp", "actual", "growth", 2019, 2019, 6.4) in keys
+    assert ("industrial_value_added", "actual", "growth", 2019, 2019, 4.5) in keys
+    assert ("gdp", "target", "growth", 2020, 2020, 6.5) in keys
+
+
+@pytest.mark.parametrize("sentence", [
+    "民营经济对全市GDP增长贡献率达到50%以上。",  # a contribution share
+    "海洋生产总值增长6%左右。",  # a sector's own total
+    "全社会研发经费支出相当于全市生产总值的比例达到4.5%左右。",  # GDP as a denominator
+    "人均地区生产总值达到8万元，人均GDP增长6%。",
+    "全年招商引资项目完成固定资产投资220亿元。",  # a subset, not the region's investment
+])
+def test_not_the_regions_figure(sentence: str) -> None:
+    keys = _keys("一、2017年工作回顾\n" + sentence)
+    assert not any(k[0] in ("gdp", "fixed_asset_investment") for k in keys), keys
+
+
+def test_three_sectors_respectively_give_services_the_third() -> None:
+    body = "主要预期目标是：地区生产总值增长5%左右，其中一二三产增加值分别增长3.5%左右、6%左右、5%左右。"
+    rows = _rows(body, plan=2026, start=2025, end=2025)
+    assert {(r.indicator, r.value) for r in rows} == {("gdp", 5.0), ("services_value_added", 5.0)}
+    assert not _keys("主要预期目标是：一二三产增加值增长5%左右。", plan=2026, start=2025, end=2025)  # which one is not said
+
+
+@pytest.mark.parametrize(("sentence", "code", "value", "high", "qualifier"), [
+    ("地方生产总值增长7%。", "gdp", 7.0, None, "exact"),
+    ("县域生产总值增长7.5%。", "gdp", 7.5, None, "exact"),
+    ("规模工业增加值增长8%。", "industrial_value_added", 8.0, None, "exact"),
+    ("地区生产总值增速6%以上。", "gdp", 6.0, None, "at_least"),
+    ("地区生产总值增长在8.5%左右。", "gdp", 8.5, None, "about"),
+    ("地区生产总值增长 12%左右。", "gdp", 12.0, None, "about"),
+    ("地区生产总值增长6.5％。", "gdp", 6.5, None, "exact"),
+    ("地区生产总值增长5%—5.5%。", "gdp", 5.0, 5.5, "range"),
+    ("地区生产总值增长4.5-5%。", "gdp", 4.5, 5.0, "range"),
+    ("地区生产总值按增长5%安排。", "gdp", 5.0, None, "exact"),
+])
+def test_real_target_wordings(sentence: str, code: str, value: float, high: float | None, qualifier: str) -> None:
+    rows = _rows("二、2018年工作安排\n今年主要预期目标是：" + sentence)
+    assert [(r.indicator, r.basis, r.metric, r.period_end, r.value, r.value_high, r.qualifier) for r in rows] == [
+        (code, "target", "growth", 2018, value, high, qualifier)]
+
+
+def test_a_qualifier_closing_a_run_covers_each_figure() -> None:
+    rows = _rows("二、2018年工作安排\n城乡居民人均可支配收入分别增长5%、6.5%左右。")
+    assert {(r.indicator, r.value, r.qualifier) for r in rows} == {("urban_income", 5.0, "about"), ("rural_income", 6.5, "about")}
