@@ -14,6 +14,7 @@ import zipfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import charset_normalizer
 import docx
@@ -324,6 +325,14 @@ def split_title(page_title: str | None) -> tuple[str | None, str | None]:
     return page_title, None
 
 
+class Block(NamedTuple):
+    node: LexborNode
+    start: int  # first line
+    end: int  # one past the last line
+    parent: int  # index of the enclosing block in Layout.blocks, -1 for the root
+    chrome: bool  # the element itself is named or tagged like page chrome
+
+
 @dataclass
 class Layout:
     """A page body as text lines with the block elements that hold them.
@@ -331,14 +340,13 @@ class Layout:
     `lines[i]` is one paragraph (text between block boundaries or <br>),
     `link_chars[i]` how much of it is link text, `chrome[i]` whether an
     element named like page chrome holds it. `blocks` lists every block
-    element that holds text as (node, first line, end line, parent's index
-    in `blocks` or -1), children before parents.
+    element that holds text, children before parents.
     """
 
     lines: list[str] = field(default_factory=list)
     link_chars: list[int] = field(default_factory=list)
     chrome: list[bool] = field(default_factory=list)
-    blocks: list[tuple[LexborNode, int, int, int]] = field(default_factory=list)
+    blocks: list[Block] = field(default_factory=list)
 
 
 def layout_lines(root: LexborNode | None) -> Layout:
@@ -386,7 +394,7 @@ def layout_lines(root: LexborNode | None) -> Layout:
                 enclosing.pop()
                 if len(layout.lines) > start:
                     slots[slot] = len(layout.blocks)
-                    layout.blocks.append((block, start, len(layout.lines), parent_slot[slot]))
+                    layout.blocks.append(Block(block, start, len(layout.lines), parent_slot[slot], chrome_hint))
             continue
         tag = child.tag
         if tag == "-text":
@@ -413,7 +421,7 @@ def layout_lines(root: LexborNode | None) -> Layout:
             is_link = in_link or (tag == "a" and "href" in child.attributes)
             stack.append((child.iter(include_text=True), None, 0, False, is_link, -1))
     # parents close after their children: turn parent slots into indexes in `blocks`
-    layout.blocks = [(node, start, end, slots[parent] if parent >= 0 else -1) for node, start, end, parent in layout.blocks]
+    layout.blocks = [block._replace(parent=slots[block.parent] if block.parent >= 0 else -1) for block in layout.blocks]
     return layout
 
 
@@ -426,7 +434,7 @@ def line_value(line: str, link_chars: int, chrome: bool) -> float:
     chars = len(line) - line.count(" ")
     value = chars - link_chars - _LINK_WEIGHT * link_chars - _LINE_COST
     if value > 0 and chrome:
-        value *= _CHROME_FACTOR
+        value = (value - _LINE_COST) * _CHROME_FACTOR  # chrome needs twice the text to count, and counts little
     return value
 
 
@@ -446,20 +454,22 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
     if not layout.blocks:
         return None, 0, 0
     children: dict[int, list[int]] = {}
-    for index, (_, _, _, parent) in enumerate(layout.blocks):
-        children.setdefault(parent, []).append(index)
+    for index, block in enumerate(layout.blocks):
+        children.setdefault(block.parent, []).append(index)
     prefix = [0.0]
     for line, links, chrome in zip(layout.lines, layout.link_chars, _reply_lines(layout, children)):
         prefix.append(prefix[-1] + line_value(line, links, chrome))
     worth: list[float] = []  # per block: its lines' total, or less when only part of it is the best run
     best, best_value = (len(layout.blocks) - 1, 0, len(layout.lines)), float("-inf")
-    for index, (_, start, end, _) in enumerate(layout.blocks):
+    for index, (_, start, end, _, _) in enumerate(layout.blocks):
         run_value, run_start, inner_best = 0.0, start, float("-inf")
         for unit_start, unit_end, child in _units(layout, start, end, children.get(index, ())):
             value = prefix[unit_end] - prefix[unit_start] if child < 0 else worth[child]
             if child >= 0:
                 if value < 0:
                     value = max(value, -_BOX_COST)
+                elif layout.blocks[child].chrome:
+                    value = 0.0  # a footer or sidebar next to the article never joins it
                 elif unit_end - unit_start > 1 and value < _JOIN_SHARE * run_value:
                     run_value = 0.0  # a smaller section of its own: it starts a run, it does not join this one
             if run_value <= 0:
@@ -470,7 +480,7 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
                 best, best_value = (index, run_start, unit_end), run_value
         worth.append(min(prefix[end] - prefix[start], inner_best))
     index, run_start, run_end = best
-    node, start, end, _ = layout.blocks[index]
+    node, start, end, _, _ = layout.blocks[index]
     units = list(_units(layout, start, end, children.get(index, ())))
     first = next(i for i, unit in enumerate(units) if unit[0] == run_start)
     last = next(i for i, unit in enumerate(units) if unit[1] == run_end)
@@ -503,7 +513,7 @@ def _reply_lines(layout: Layout, children: dict[int, list[int]]) -> list[bool]:
     for siblings in children.values():
         kinds: dict[tuple[str, str], list[tuple[int, int]]] = {}
         for child in siblings:
-            node, start, end, _ = layout.blocks[child]
+            node, start, end, _, _ = layout.blocks[child]
             if end - start > 1 and stamped[end] > stamped[start]:
                 kinds.setdefault((node.tag or "", node.attributes.get("class") or ""), []).append((start, end))
         for records in kinds.values():
@@ -517,7 +527,7 @@ def _units(layout: Layout, start: int, end: int, children: Iterable[int]) -> Ite
     """A block's content as (start, end, child block index or -1 for a loose line)."""
     position = start
     for child in children:
-        _, child_start, child_end, _ = layout.blocks[child]
+        child_start, child_end = layout.blocks[child].start, layout.blocks[child].end
         yield from ((line, line + 1, -1) for line in range(position, child_start))
         yield child_start, child_end, child
         position = child_end

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import io
+import re
+import unicodedata
+from collections import Counter
+from pathlib import Path
 
 import docx
 import pytest
@@ -135,3 +139,133 @@ def test_read_local_files(tmp_path):
     (tmp_path / "c.xls").write_bytes(b"x")
     with pytest.raises(ParseError, match="unsupported file type"):
         read_local_file(tmp_path / "c.xls")
+
+
+# -- main content on real-world structures (issue 11): one test per failure class -----------------
+
+NAV = '<div class="nav"><a href="/">首页</a> <a href="/a/">新闻</a> <a href="/b/">政务</a> <a href="/c/">服务</a></div>'
+FOOTER = '<div class="footer">版权所有：某某市人民政府 地址：某某路1号 备案号：京ICP备05060708号</div>'
+
+
+def _lines(html: str, charset: str = "utf-8") -> list[str]:
+    page = parse_document(html.encode(charset), url="http://x/a.html", content_type="text/html", charset=charset)
+    return list(page.lines)
+
+
+def _page(body: str, title: str = "标题") -> str:
+    return f"<html><head><title>{title}</title></head><body>{NAV}{body}{FOOTER}</body></html>"
+
+
+def test_a_container_whose_paragraphs_are_divs_returns_all_of_them():
+    paragraphs = report_paragraphs(6)
+    body = ('<div class="TRS_Editor"><div class="Custom_UnionStyle">'
+            + "".join(f"<div>{p}</div>" for p in paragraphs) + "</div></div>")
+    assert _lines(_page(body)) == paragraphs
+
+
+def test_sibling_paragraphs_in_a_layout_cell_join_the_longest_one():
+    paragraphs = report_paragraphs(3) + ["短段落：各位代表。", "第九段。" + "过去一年，我们坚持稳中求进。" * 12]
+    links = "".join(f'<a href="/n{i}">相关新闻第{i}条标题很长很长</a><br>' for i in range(12))
+    cell = f"<table><tr><td>{links}{''.join(f'<p>{p}</p>' for p in paragraphs)}{links}</td></tr></table>"
+    assert _lines(_page(cell)) == paragraphs
+
+
+def test_an_aspnet_page_inside_one_form_keeps_its_article_and_drops_the_controls():
+    paragraphs = report_paragraphs(4)
+    body = ('<form id="aspnetForm" method="post"><input type="hidden" name="__VIEWSTATE" value="dDwtMTA4">'
+            '<select name="s"><option>请选择栏目</option><option>政务公开栏目选项</option></select>'
+            f'<div class="content">{"".join(f"<p>{p}</p>" for p in paragraphs)}</div>'
+            '<textarea>请输入留言内容</textarea><button>提交</button></form>')
+    assert _lines(_page(body)) == paragraphs
+
+
+def test_paragraphs_inside_inline_wrappers_and_custom_tags_beat_a_title_cell_and_a_copyright_line():
+    paragraphs = report_paragraphs(5)
+    body = ('<text id="http://example/1"><center><table><tr><td><font size="5">这是一个标题单元格里的标题文字</font></td></tr>'
+            '<tr><td><font color="#000"><span>' + "".join(f"<p>{p}</p>" for p in paragraphs) + "</span></font></td></tr>"
+            '<tr><td>Copyright 2005 版权所有 本网站所有内容未经书面授权不得转载或镜像，违者必究。</td></tr></table></center></text>')
+    lines = _lines(_page(body))
+    at = lines.index(paragraphs[0])
+    assert lines[at:at + len(paragraphs)] == paragraphs
+    assert len(lines) <= len(paragraphs) + 2  # at most the plain lines around the article in the same table
+
+
+def test_chrome_class_names_are_matched_as_whole_tokens():
+    article = report_paragraphs(5)
+    sidebar = ["侧栏。" + "这是一段侧栏里的推荐文字，内容较长但不是正文。" * 8]
+    body = (f'<div class="sidebar">{"".join(f"<p>{p}</p>" for p in sidebar)}</div>'
+            f'<div class="padding-big-top">{"".join(f"<p>{p}</p>" for p in article)}</div>')
+    assert _lines(_page(body)) == article
+
+
+def test_a_link_list_nested_in_the_article_by_an_unclosed_p_does_not_sink_it():
+    paragraphs = report_paragraphs(4)
+    related = "".join(f'<li><a href="/r{i}">相关阅读：第{i}篇文章的标题</a></li>' for i in range(8))
+    body = (f'<div class="content"><p>{paragraphs[0]}<p>{paragraphs[1]}<ul>{related}</ul>'
+            f'<p>{paragraphs[2]}<p>{paragraphs[3]}</div>')
+    lines = _lines(_page(body))
+    assert [line for line in lines if line in paragraphs] == paragraphs
+
+
+def test_undeclared_gbk_with_two_broken_bytes_is_still_gb18030():
+    html = article_html("政府工作报告", report_paragraphs(6), charset_meta=None).encode("gbk")
+    broken = html.replace("第3段".encode("gbk"), "第3段".encode("gbk") + b"\xff\xfe", 1)
+    text, charset = decode_html(broken, None)
+    assert charset == "gb18030"
+    assert "第4段" in text and text.count("\ufffd") <= 2
+
+
+def test_a_comment_section_does_not_outscore_a_short_post():
+    post = report_paragraphs(2)
+    comments = "".join(
+        f'<div class="item"><span>网友{i}号</span><span>2021-03-0{i % 9 + 1} 12:3{i % 10}</span>'
+        f"<p>评论第{i}条：我觉得这篇文章写得很好，说出了大家的心里话，希望有关部门认真落实。</p></div>"
+        for i in range(10))
+    body = f'<div class="main"><div class="post">{"".join(f"<p>{p}</p>" for p in post)}</div><div class="list">{comments}</div></div>'
+    assert _lines(_page(body)) == post
+
+
+def test_forum_replies_do_not_join_the_first_post():
+    posts = "".join(
+        f'<table class="t_msg"><tr><td>楼主{i} 发表于 2019-01-1{i} 09:1{i}</td></tr><tr><td>'
+        + ("".join(f"<p>{p}</p>" for p in report_paragraphs(4)) if i == 0 else f"<p>回复{i}：顶！支持一下，楼主辛苦了，谢谢分享这么长的好文章。</p>")
+        + "</td></tr></table>" for i in range(6))
+    lines = _lines(_page(f'<div id="postlist">{posts}</div>'))
+    assert "\n".join(report_paragraphs(4)) in "\n".join(lines)
+    assert not any(line.startswith("回复") for line in lines)
+
+
+def test_wechat_sections_entities_crlf_and_a_strong_split_sentence():
+    paragraphs = report_paragraphs(4)
+    body = ('<div id="js_content">' + "".join(f"<section><section><p>{p}</p></section></section>" for p in paragraphs)
+            + "<section><p>各位代表，&ensp;我们要<strong>\r\n坚定信心\r\n</strong>，&nbsp;奋发有为。</p></section></div>")
+    lines = _lines(_page(body).replace("\n", "\r\n"))
+    assert lines[:4] == paragraphs
+    assert lines[4].replace(" ", "") == "各位代表，我们要坚定信心，奋发有为。"
+
+
+def test_a_stray_closing_html_tag_mid_page_keeps_the_rest_of_the_article():
+    paragraphs = report_paragraphs(6)
+    body = f'<div class="content">{"".join(f"<p>{p}</p>" for p in paragraphs[:3])}</html>{"".join(f"<p>{p}</p>" for p in paragraphs[3:])}</div>'
+    assert _lines(_page(body)) == paragraphs
+
+
+REAL = Path(__file__).parent / "fixtures" / "real" / "cwced"
+
+
+def _f1(pred: str, gold: str) -> float:
+    """Character 3-gram F1 (NFKC, whitespace removed), as shared/real/score_extraction.py scores."""
+    def grams(text: str) -> Counter[str]:
+        s = re.sub(r"\s+", "", unicodedata.normalize("NFKC", text))
+        return Counter(s[i:i + 3] for i in range(max(0, len(s) - 2)))
+    a, b = grams(pred), grams(gold)
+    common = sum((a & b).values())
+    return 2 * common / (sum(a.values()) + sum(b.values())) if common else 0.0
+
+
+@pytest.mark.parametrize("gold", sorted((REAL / "gold").glob("*.txt")), ids=lambda path: path.stem[:8])
+def test_real_pages_main_text_matches_the_gold(gold: Path):
+    """Real pages, one per failure class (fixtures/real/cwced/README.md); readability-lxml scores 0.004-0.994 on them."""
+    data = (REAL / "html" / f"{gold.stem}.html").read_bytes()
+    page = parse_document(data, url="http://x/page.html", content_type="text/html", charset=None)
+    assert _f1("\n".join(page.lines), gold.read_text(encoding="utf-8")) >= 0.9
