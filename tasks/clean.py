@@ -32,7 +32,7 @@ ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff]")
 ENTITY = re.compile(r"&(?:[a-zA-Z]{2,8}|#\d{2,6}|#[xX][0-9a-fA-F]{2,5});")
 ODD_SPACE = re.compile("[\u00a0\u2002\u2003\u2009\u202f]")  # what &nbsp; &ensp; &emsp; stand for
 # newspaper page jumps inside a sentence: "坚持以习（下转第四版）", "（紧接第一版）近平…"
-PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s*[一二三四五六七八九十\d]{1,3}\s*版\s*[）)]")
+PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s*[A-Z]?[一二三四五六七八九十\d]{1,3}\s*版\s*[）)]")
 # footnote marks a glossary resolves: "三个立法权”［28］", "“两重”[1]"; never at a line's start
 FOOTNOTE_MARK = re.compile(r"(?<=\S)\s?[\[［〔]\s*[\d０-９]{1,3}\s*[\]］〕]")
 SALUTATION = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)")

@@ -74,11 +74,11 @@ CLOCK = re.compile(r"\s*\d{1,2}\s*(?:时|[:\uff1a]\d\d)")  # "2026年02月10日 
 # speaker
 TITLE_WORDS = r"(?:常务副|副)?(?:代理?)?(?:省长|市长|区长|县长|旗长|州长|盟长|主席|总理)"
 NAME_DOT = "·•・‧\u00b7"  # 艾尔肯·吐尼亚孜: pages write the middle dot several ways
-SPEAKER = re.compile(rf"{TITLE_WORDS}(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}})$")
+SPEAKER = re.compile(rf"{TITLE_WORDS}[:\uff1a]?(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}})$")  # 市长：张三 too
 # "省长刘小涛代表省人民政府向大会作政府工作报告。本报记者 朱江 摄": the speaker named by a photo caption
 SPEAKER_IN_CAPTION = re.compile(
     rf"{TITLE_WORDS}(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}}?)(?:代表[^。,\uff0c]{{0,16}}?)?(?:在[^。,\uff0c]{{0,24}}?)?作(?:政府)?工作报告")
-ENDS_WITH_TITLE = re.compile(rf"{TITLE_WORDS}$")
+ENDS_WITH_TITLE = re.compile(rf"{TITLE_WORDS}[:\uff1a]?$")
 BARE_NAME = re.compile(rf"[\u4e00-\u9fff]{{2,4}}|[\u4e00-\u9fff]{{1,8}}[{NAME_DOT}][\u4e00-\u9fff]{{1,8}}")
 NOT_A_NAME = re.compile(r"报告|会议|政府|代表|工作|人民|年|届|大会")
 SURNAMES = set(
@@ -317,8 +317,9 @@ def _speaks_at(region: Region, level: str) -> bool:
 def _most_named(body: str, level: str | None, plan_year: int | None) -> Region | None:
     """The region of the report's level the body names most, by its full or its short name
     (容城县 or 容城, 新安县 or 新安): a report without a place in its header or opening still
-    names its own county throughout. A region whose city or province the body also names beats
-    a namesake elsewhere (新安县 with 洛阳, not 新安镇's namesakes), then the most named wins."""
+    names its own county throughout. Among namesakes named as often (朝阳区 of 北京 and of 长春),
+    the one whose city or province the body also names wins; a county-level city that merely sits
+    under the city the body names most (项城 in a 周口 report) does not."""
     counts: Counter[Region] = Counter()
     for found, count in Counter(_mention_pattern().findall(body)).items():
         for region in _by_mention().get(found, []):
@@ -331,7 +332,7 @@ def _most_named(body: str, level: str | None, plan_year: int | None) -> Region |
     def score(region: Region) -> tuple[bool, int, int, int]:
         parents = _ancestors(region)
         parent_named = any(short_name(parent.name) in body for parent in parents)
-        return parent_named, counts[region], _listed(region, plan_year), -int(region.former)
+        return counts[region], parent_named, _listed(region, plan_year), -int(region.former)
 
     return max(counts, key=score)
 
