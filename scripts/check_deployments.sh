@@ -89,6 +89,12 @@ if problems:
     sys.exit("\n".join(problems))
 EOF
 
+step "scrape/daily's sources file is there and valid"
+sources=$("$PY" -c 'import json, sys; print(json.load(open(sys.argv[1]))["parameters"]["sources_file"])' "$work/scrape_daily.json")
+"$BIN/govreports" check-sources "$sources" >"$work/check-sources.log" 2>&1 \
+  || fail "scrape/daily's sources_file $sources: $(tail -1 "$work/check-sources.log")"
+tail -1 "$work/check-sources.log"
+
 step "the scheduler fills scrape/daily with Scheduled runs"
 "$PY" - <<'EOF' || fail "no scheduled runs for scrape/daily"
 import asyncio, sys
