@@ -147,7 +147,7 @@ def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDo
 def group_with_loaded(db_path: Path, copies: list[Copy]) -> list[DocumentGroup]:
     """Group new copies together with the loaded documents they may be copies of."""
     with warehouse_db.connect_writer(db_path) as con:
-        loaded = load.loaded_copies(con, {c.meta.plan_year for c in copies})
+        loaded = load.loaded_copies(con, {(c.meta.plan_year, c.meta.region_code) for c in copies})
     groups = group_copies(loaded + copies)
     return [g for g in groups if any("doc_id" not in c.extra for c, _ in g.members)]
 
@@ -164,11 +164,12 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         sha, raw_path = archive.put(data)
         unchanged = url in known and known[url].raw_sha256 == sha
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        page, error = None, None
         try:
-            page = read_local_file(path)
-            error = None
+            if not unchanged:  # an unchanged file is its archived, loaded copy: nothing to parse
+                page = read_local_file(path)
         except ParseError as failure:
-            page, error = None, str(failure)
+            error = str(failure)
         yield PageFetch(url=url, final_url=url, host="", source_name=from_dir.name, fetched_at=fetched_at,
                         http_status=None, content_type=None, charset=None, raw_sha256=sha, raw_path=raw_path,
                         etag=None, last_modified=None, error=error, role="file", not_modified=unchanged and not error)

@@ -102,11 +102,18 @@ class Skip:
 
 @dataclass(frozen=True)
 class Known:
-    """What the warehouse knows about a URL, for conditional requests."""
+    """What the warehouse knows about a URL, for conditional requests.
+
+    `parts`: for a report, its other pages and attachment as (url, role,
+    part_index), and whether each answered well last time (empty: none; None:
+    not known); with them a 304 on the report settles it without reading its
+    archived bytes again.
+    """
 
     etag: str | None
     last_modified: str | None
     raw_sha256: str | None
+    parts: tuple[tuple[str, str, int, bool], ...] | None = None
 
 
 # --- raw archive ---------------------------------------------------------------------
@@ -323,6 +330,7 @@ class Fetched:
 
     fetch: PageFetch
     data: bytes | None
+    archived: str | None = None  # a 304's archive path when its body was not read (`fetch(lazy=True)`)
 
 
 def _now() -> str:
@@ -474,7 +482,11 @@ class Crawler:
     async def crawl_report(self, site: Site, url: str) -> None:
         if not await self.robots_allow(site, url):
             return
-        fetched = await self.fetch(url, "report", site)
+        fetched = await self.fetch(url, "report", site, lazy=True)
+        if fetched.archived is not None and await self.parts_unchanged(site, url):
+            self.emit(fetched.fetch)  # the report and its parts as archived: nothing to parse, nothing new
+            return
+        fetched = self.with_body(fetched)
         if fetched.data is None:
             self.emit(fetched.fetch)
             return
@@ -513,6 +525,34 @@ class Crawler:
             raw_sha256s=tuple(f.fetch.raw_sha256 for f, _ in pieces if f.fetch.raw_sha256),
             changed=not all(f.fetch.not_modified for f, _ in pieces),
         ))
+
+    async def parts_unchanged(self, site: Site, url: str) -> bool:
+        """After a 304 on a known report: are its known parts unchanged too (one conditional request each)?
+
+        Their fetches are emitted only when all are; otherwise the report is
+        assembled as usual, which fetches the parts again.
+        """
+        known = self.known.get(url)
+        parts = known.parts if known else None
+        if parts is None or not all(ok for *_, ok in parts):
+            return False  # parts not known, or one failed last time: the whole report again
+        fetches = []
+        for part_url, role, index, _ in parts:
+            fetched = await self.fetch(part_url, role, site, part_of=url, part_index=index, lazy=True)
+            if fetched.archived is None:
+                return False
+            fetches.append(fetched.fetch)
+        for fetch in fetches:
+            self.emit(fetch)
+        return True
+
+    def with_body(self, fetched: Fetched) -> Fetched:
+        """A lazily fetched 304 with its archived body read back (and its charset known)."""
+        if fetched.archived is None:
+            return fetched
+        data = self.archive.get(fetched.archived)
+        charset = _charset_used(data, fetched.fetch.final_url or fetched.fetch.url, fetched.fetch.content_type)
+        return Fetched(dataclasses.replace(fetched.fetch, charset=charset), data)
 
     async def fetch_parts(self, site: Site, url: str, html: str) -> list[tuple[Fetched, PageText]]:
         """Pages 2..n of a split article, in part order; each part may reveal further parts."""
@@ -601,8 +641,11 @@ class Crawler:
     # -- HTTP --
 
     async def fetch(self, url: str, role: str, site: Site, part_of: str | None = None,
-                    part_index: int | None = None) -> Fetched:
-        """GET with manual, checked redirects; archive the body; never raises for a bad page."""
+                    part_index: int | None = None, lazy: bool = False) -> Fetched:
+        """GET with manual, checked redirects; archive the body; never raises for a bad page.
+
+        `lazy`: a 304 comes back with its archive path instead of its body, for a caller that may not need it.
+        """
         base = dict(url=url, host=_netloc(url), source_name=site.name, role=role, part_of=part_of, part_index=part_index)
         known = self.known.get(url) if self.archive_has(self.known.get(url)) else None
         current, previous, visited = url, None, {url}
@@ -615,7 +658,7 @@ class Crawler:
                 return self.failed(base, current, None, outcome)
             location = outcome.headers.get("location")
             if outcome.status not in REDIRECT_CODES or not location:
-                return self.record(base, outcome, known)
+                return self.record(base, outcome, known, lazy)
             target = urldefrag(urljoin(current, location.strip())).url
             if target in visited:
                 return self.failed(base, current, outcome.status, f"redirect loop: {target}")
@@ -731,7 +774,7 @@ class Crawler:
             chunks.append(tail)
             return _Response(url, response.status_code, response.headers, b"".join(chunks))
 
-    def record(self, base: dict[str, Any], response: _Response, known: Known | None) -> Fetched:
+    def record(self, base: dict[str, Any], response: _Response, known: Known | None, lazy: bool = False) -> Fetched:
         """Archive the body first, then describe it as a PageFetch."""
         headers = response.headers
         content_type = headers.get("content-type")
@@ -741,6 +784,9 @@ class Crawler:
         )
         if response.status == 304 and known is not None and known.raw_sha256:
             relative = self.archive.path_for(known.raw_sha256)
+            if lazy:
+                return Fetched(PageFetch(**meta, charset=None, raw_sha256=known.raw_sha256, raw_path=relative,
+                                         error=None, not_modified=True), None, archived=relative)
             data = self.archive.get(relative)
             charset = _charset_used(data, response.url, content_type)
             fetch = PageFetch(**meta, charset=charset, raw_sha256=known.raw_sha256, raw_path=relative, error=None,

@@ -87,3 +87,17 @@ def test_consecutive_years_stay_apart_on_wording_alone():
         a = shingles((national / f"{earlier}.txt").read_text(encoding="utf-8"))
         b = shingles((national / f"{later}.txt").read_text(encoding="utf-8"))
         assert containment(a, b) < MERGE_CONTAINMENT / 2
+
+
+def test_a_copy_of_unknown_region_merges_with_its_report_and_no_other():
+    """Candidates are the copies of one plan year and region; a copy whose region was not read is tried against all of its year."""
+    file = "004_46ac5d44bafe418d.txt"
+    official = seed_copy(file, "http://gov/d")
+    unknown = seed_copy(file, "http://farm/d", "mirror", mangled(official.clean.body), region_code=None)
+    other_file = "000_872d7ad3495691a0.txt"
+    other = seed_copy(other_file, "http://gov/e", plan_year=official.meta.plan_year)
+    groups = group_copies([unknown, other, official])
+    assert sorted(len(g.members) for g in groups) == [1, 2]
+    (pair,) = [g for g in groups if len(g.members) == 2]
+    assert {c.url for c, _ in pair.members} == {"http://gov/d", "http://farm/d"}
+    assert pair.canonical.url == "http://gov/d"

@@ -433,3 +433,52 @@ def test_sites_from_urls():
         ("www.bj.gov.cn", "official", 2), ("news.example", "mirror", 1)]
     with pytest.raises(SourcesError, match="http"):
         sites_from_urls(["file:///etc/passwd"])
+
+
+def test_a_304_on_a_known_report_reads_no_archived_bytes(web, tmp_path, monkeypatch):
+    """No-op re-run: the report and its parts answer 304, their roles stay, nothing is read back or parsed."""
+    from warehouse import db as warehouse_db
+    from warehouse import load
+
+    host = web.host("gov")
+    parts = {"r.html": ["各位代表："] + report_paragraphs(4, "甲"), "r_1.html": report_paragraphs(3, "乙")}
+    pager = '<div class="page"><a href="r.html">1</a> <a href="r_1.html">2</a> <a href="r_1.html">下一页</a></div>'
+    for name, paragraphs in parts.items():
+        host.add(f"/{name}", gbk(article_html("2019年某某区政府工作报告", paragraphs, extra_body=pager)))
+    host.add("/single.html", gbk(article_html("2020年政府工作报告", ["各位代表："] + report_paragraphs(8))))
+    host.add("/list.html", gbk(listing_html([("r.html", "2019年某某区政府工作报告"), ("single.html", "2020年政府工作报告")])))
+    sites = [Site("gov", (host.url("/list.html"),), min_delay=0)]
+    archive = RawArchive(tmp_path / "raw")
+    first = run(sites, archive)
+    assert sorted(r.url for r in of(first, ReportPage)) == [host.url("/r.html"), host.url("/single.html")]
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        load.load_pages(con, of(first, PageFetch))
+        known = load.known_pages(con)
+    assert known[host.url("/r.html")].parts == ((host.url("/r_1.html"), "part", 1, True),)
+    assert known[host.url("/single.html")].parts == ()
+
+    read_back: list[str] = []
+    original_get = RawArchive.get
+
+    def get(self, relative_path):
+        read_back.append(relative_path)
+        return original_get(self, relative_path)
+
+    monkeypatch.setattr(RawArchive, "get", get)
+    host.clear_log()
+    again = run(sites, archive, known)
+    assert of(again, ReportPage) == []
+    listing = next(f for f in of(first, PageFetch) if f.url == host.url("/list.html"))
+    assert read_back == [listing.raw_path]  # the listing is read for its links; reports and parts are not
+    roles = {f.url: (f.role, f.http_status, f.not_modified) for f in of(again, PageFetch) if f.role not in ("robots", "listing")}
+    assert roles == {host.url("/r.html"): ("report", 304, True), host.url("/r_1.html"): ("part", 304, True),
+                     host.url("/single.html"): ("report", 304, True)}
+    assert next(f for f in of(again, PageFetch) if f.url == host.url("/r_1.html")).part_of == host.url("/r.html")
+
+    # a changed part brings the whole report back, assembled from its pages
+    monkeypatch.undo()
+    host.add("/r_1.html", gbk(article_html("2019年某某区政府工作报告", report_paragraphs(3, "丁"), extra_body=pager)))
+    changed = run(sites, archive, known)
+    (report,) = of(changed, ReportPage)
+    assert report.url == host.url("/r.html") and report.changed
+    assert any(line.startswith("丁") for line in report.page.lines)

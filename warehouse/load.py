@@ -73,11 +73,9 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
     record_page_status(con, fetches)
     if not rows:
         return 0
-    before = con.execute("SELECT count(*) FROM pages").fetchone()[0]
-    con.executemany(
-        "INSERT INTO pages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING", rows
-    )
-    return con.execute("SELECT count(*) FROM pages").fetchone()[0] - before
+    before = con.execute("SELECT count(*) FROM pages").fetchall()[0][0]  # fetchall: no open result to block the insert
+    _bulk_insert(con, "pages", PAGE_COLUMNS, rows, conflict="ON CONFLICT DO NOTHING")
+    return con.execute("SELECT count(*) FROM pages").fetchall()[0][0] - before
 
 
 def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
@@ -109,7 +107,7 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
 
 
 def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
-    """The latest good version of every URL, for conditional requests."""
+    """The latest good version of every URL, for conditional requests, with a report's parts and how they last answered."""
     rows = con.execute(
         """
         SELECT url, etag, last_modified, raw_sha256 FROM pages
@@ -117,23 +115,45 @@ def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
         QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
         """
     ).fetchall()
-    return {url: Known(etag=etag, last_modified=lm, raw_sha256=sha) for url, etag, lm, sha in rows}
+    parts: dict[str, list[tuple[str, str, int, bool]]] = {}
+    for part_of, url, role, index, ok in con.execute(
+        """
+        SELECT p.part_of, p.url, p.role, coalesce(p.part_index, 0), coalesce(s.ok, false)
+        FROM pages p LEFT JOIN page_status s USING (url)
+        WHERE p.part_of IS NOT NULL AND p.role IN ('part', 'attachment')
+        QUALIFY row_number() OVER (PARTITION BY p.url ORDER BY p.fetched_at DESC) = 1
+        ORDER BY p.part_of, coalesce(p.part_index, 0), p.url
+        """
+    ).fetchall():
+        parts.setdefault(part_of, []).append((url, role, index, ok))
+    return {url: Known(etag=etag, last_modified=lm, raw_sha256=sha, parts=tuple(parts.get(url, ())))
+            for url, etag, lm, sha in rows}
 
 
-def loaded_copies(con: duckdb.DuckDBPyConnection, plan_years: set[int | None]) -> list[Copy]:
-    """Canonical copies of loaded documents that new copies may merge with."""
-    years = [y for y in plan_years if y is not None]
+def loaded_copies(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int | None, str | None]]) -> list[Copy]:
+    """Canonical copies of loaded documents that new copies, given as (plan_year, region_code), may merge with.
+
+    Only what dedupe could merge: the same plan year and the same region (or
+    a region unknown on either side). A real corpus has ~3,000 reports per
+    plan year, and reading and shingling all of them for every batch was most
+    of the dedupe stage.
+    """
+    years = sorted({y for y, _ in wanted if y is not None})
     if not years:
         return []
+    any_region = sorted({y for y, code in wanted if y is not None and code is None})
+    pairs = sorted({f"{y}:{code}" for y, code in wanted if y is not None and code is not None})
     rows = con.execute(
         f"""
         SELECT d.doc_id, d.title, d.region_code, d.region_name, d.city, d.province, d.level, d.plan_year,
                d.review_start, d.review_end, CAST(d.delivered_on AS VARCHAR), d.speaker, d.body, d.canonical_url,
                coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256
         FROM documents d LEFT JOIN document_sources s ON s.doc_id = d.doc_id AND s.url = d.canonical_url
-        WHERE d.plan_year IN ({",".join("?" * len(years))})
+        WHERE d.plan_year IN (SELECT unnest($years))
+          AND (d.region_code IS NULL OR d.plan_year IN (SELECT unnest($any_region))
+               OR CAST(d.plan_year AS VARCHAR) || ':' || d.region_code IN (SELECT unnest($pairs)))
         """,
-        years,
+        {"years": years, "any_region": any_region or [-1], "pairs": pairs or [""]},
     ).fetchall()
     copies = []
     for (doc_id, title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker, body, url,
@@ -155,68 +175,113 @@ def _document_row(doc: LoadedDocument, loaded_at: dt.datetime, source_count: int
     )
 
 
-def _delete_document(con: duckdb.DuckDBPyConnection, doc_id: str) -> None:
-    for table in ("indicators", "terms", "segmentations", "documents"):
-        con.execute(f"DELETE FROM {table} WHERE doc_id = ?", [doc_id])
+def _delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+    if doc_ids:
+        for table in ("indicators", "terms", "segmentations", "documents"):
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+
+
+def _absorb(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt.datetime) -> None:
+    """Move the sources of documents this one replaces to it, drop their rows, keep their ids as aliases."""
+    for old_id in doc.replaces - {doc.doc_id}:
+        con.execute(
+            "UPDATE document_sources SET doc_id = ? WHERE doc_id = ? AND url NOT IN "
+            "(SELECT url FROM document_sources WHERE doc_id = ?)",
+            [doc.doc_id, old_id, doc.doc_id],
+        )
+        con.execute("DELETE FROM document_sources WHERE doc_id = ?", [old_id])
+        _delete_documents(con, [old_id])
+        con.execute("UPDATE doc_aliases SET doc_id = ? WHERE doc_id = ?", [doc.doc_id, old_id])
+        con.execute("INSERT OR REPLACE INTO doc_aliases VALUES (?, ?, ?)", [old_id, doc.doc_id, now])
 
 
 def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -> LoadCounts:
-    """Upsert documents with their sources, indicators and terms (caller holds the transaction)."""
+    """Upsert documents with their sources, indicators and terms (caller holds the transaction).
+
+    What is already loaded is read in two queries and everything is written in
+    one bulk statement per table: a query per document and table (about ten)
+    cost more than all the other loading together.
+    """
     counts = LoadCounts()
     now = _now()
-    # thousands of rows per document: one bulk insert per batch, not executemany
-    pending: dict[str, tuple[list[tuple], list[tuple]]] = {}  # doc_id -> (indicator rows, term rows)
     for doc in docs:
-        existing = con.execute(
-            "SELECT extractor_version FROM documents WHERE doc_id = ?", [doc.doc_id]
-        ).fetchone()
+        _absorb(con, doc, now)
+    ids = [doc.doc_id for doc in docs]
+    versions = dict(con.execute("SELECT doc_id, extractor_version FROM documents WHERE doc_id IN (SELECT unnest(?))",
+                                [ids]).fetchall())
+    listed: dict[str, dict[str, tuple]] = {}
+    for doc_id, url, sha, similarity in con.execute(
+            "SELECT doc_id, url, copy_sha256, similarity FROM document_sources WHERE doc_id IN (SELECT unnest(?))",
+            [ids]).fetchall():
+        listed.setdefault(doc_id, {})[url] = (sha, similarity)
+    source_rows: dict[tuple[str, str], tuple] = {}
+    pending: dict[str, LoadedDocument] = {}
+    for doc in docs:
         for old_id in doc.replaces - {doc.doc_id}:
-            con.execute(
-                "UPDATE document_sources SET doc_id = ? WHERE doc_id = ? AND url NOT IN "
-                "(SELECT url FROM document_sources WHERE doc_id = ?)",
-                [doc.doc_id, old_id, doc.doc_id],
-            )
-            con.execute("DELETE FROM document_sources WHERE doc_id = ?", [old_id])
-            _delete_document(con, old_id)
-            pending.pop(old_id, None)
-            con.execute("UPDATE doc_aliases SET doc_id = ? WHERE doc_id = ?", [doc.doc_id, old_id])
-            con.execute("INSERT OR REPLACE INTO doc_aliases VALUES (?, ?, ?)", [old_id, doc.doc_id, now])
-
-        sources_changed = _upsert_sources(con, doc, now)
-        source_count = con.execute(
-            "SELECT count(*) FROM document_sources WHERE doc_id = ?", [doc.doc_id]
-        ).fetchone()[0]
-        if existing is not None and existing[0] == doc.extractor_version and not sources_changed and not doc.replaces - {doc.doc_id}:
+            pending.pop(old_id, None)  # absorbed by a later document of this batch
+        sources = listed.setdefault(doc.doc_id, {})
+        sources_changed = False
+        for copy, similarity in doc.sources:
+            if sources.get(copy.url) == (copy.raw_sha256, similarity):
+                continue
+            sources_changed = True
+            sources[copy.url] = (copy.raw_sha256, similarity)
+            source_rows[(doc.doc_id, copy.url)] = (doc.doc_id, copy.url, copy.source_name, copy.authority,
+                                                   copy.raw_sha256, similarity, now, now)
+        existing = versions.get(doc.doc_id)
+        if existing == doc.extractor_version and not sources_changed and not doc.replaces - {doc.doc_id}:
             continue
         if existing is None:
             counts.documents_new += 1
         else:
             counts.documents_changed += 1
-        _delete_document(con, doc.doc_id)
-        con.execute(
-            "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            _document_row(doc, now, source_count),
-        )
-        meta = doc.canonical.meta
-        indicator_rows: dict[tuple, tuple] = {}
-        for i in doc.indicators:  # the first of two rows with one key wins, as ON CONFLICT DO NOTHING did
-            indicator_rows.setdefault(
-                (i.indicator, i.basis, i.metric, i.period_start, i.period_end, i.char_start),
-                (doc.doc_id, meta.region_code, meta.plan_year, i.indicator, i.basis, i.metric, i.period_start,
-                 i.period_end, i.value, i.value_high, i.unit, i.qualifier, i.is_estimate, i.evidence,
-                 i.char_start, i.char_end, doc.extractor_version),
-            )
-        pending[doc.doc_id] = (list(indicator_rows.values()), [(doc.doc_id, t, c) for t, c in doc.terms.items()])
         counts.indicators_loaded += len(doc.indicators)
-        con.execute(
-            "INSERT INTO segmentations VALUES (?, ?, ?, ?, ?)",
-            [doc.doc_id, doc.tokens, doc.segmenter, doc.segmenter_version, doc.dict_sha256],
-        )
-    _bulk_insert(con, "indicators", INDICATOR_COLUMNS, [row for rows, _ in pending.values() for row in rows])
-    _bulk_insert(con, "terms", TERM_COLUMNS, [row for _, rows in pending.values() for row in rows])
+        pending[doc.doc_id] = doc
+    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), conflict="""
+        ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
+            similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""")
+    _delete_documents(con, list(pending))
+    _bulk_insert(con, "documents", DOCUMENT_COLUMNS,
+                 [_document_row(doc, now, len(listed[doc.doc_id])) for doc in pending.values()])
+    _bulk_insert(con, "segmentations", SEGMENTATION_COLUMNS,
+                 [(d.doc_id, d.tokens, d.segmenter, d.segmenter_version, d.dict_sha256) for d in pending.values()])
+    _bulk_insert(con, "indicators", INDICATOR_COLUMNS, [row for doc in pending.values() for row in _indicator_rows(doc)])
+    _bulk_insert(con, "terms", TERM_COLUMNS, [(d.doc_id, t, c) for d in pending.values() for t, c in d.terms.items()])
     return counts
 
 
+def _indicator_rows(doc: LoadedDocument) -> list[tuple]:
+    """The first of two indicators with one key wins, as ON CONFLICT DO NOTHING did."""
+    meta = doc.canonical.meta
+    rows: dict[tuple, tuple] = {}
+    for i in doc.indicators:
+        rows.setdefault(
+            (i.indicator, i.basis, i.metric, i.period_start, i.period_end, i.char_start),
+            (doc.doc_id, meta.region_code, meta.plan_year, i.indicator, i.basis, i.metric, i.period_start,
+             i.period_end, i.value, i.value_high, i.unit, i.qualifier, i.is_estimate, i.evidence,
+             i.char_start, i.char_end, doc.extractor_version),
+        )
+    return list(rows.values())
+
+
+PAGE_COLUMNS = {
+    "url": "string", "final_url": "string", "host": "string", "source_name": "string", "fetched_at": "string",
+    "http_status": "int32", "content_type": "string", "charset": "string", "raw_sha256": "string",
+    "raw_path": "string", "etag": "string", "last_modified": "string", "error": "string", "role": "string",
+    "part_of": "string", "part_index": "int32", "version_key": "string",
+}
+DOCUMENT_COLUMNS = {
+    "doc_id": "string", "title": "string", "region_code": "string", "region_name": "string", "city": "string",
+    "province": "string", "level": "string", "plan_year": "int32", "review_start": "int32", "review_end": "int32",
+    "delivered_on": "string", "speaker": "string", "body": "string", "char_count": "int32",
+    "canonical_url": "string", "source_count": "int32", "extractor_version": "string", "loaded_at": "timestamp[us]",
+}
+SOURCE_COLUMNS = {
+    "doc_id": "string", "url": "string", "source_name": "string", "authority": "string", "copy_sha256": "string",
+    "similarity": "float64", "first_seen": "timestamp[us]", "last_seen": "timestamp[us]",
+}
+SEGMENTATION_COLUMNS = {"doc_id": "string", "tokens": "int32", "segmenter": "string", "segmenter_version": "string",
+                        "dict_sha256": "string"}
 INDICATOR_COLUMNS = {
     "doc_id": "string", "region_code": "string", "plan_year": "int32", "indicator": "string", "basis": "string",
     "metric": "string", "period_start": "int32", "period_end": "int32", "value": "float64", "value_high": "float64",
@@ -224,9 +289,8 @@ INDICATOR_COLUMNS = {
     "char_end": "int32", "extractor_version": "string",
 }
 TERM_COLUMNS = {"doc_id": "string", "term": "string", "count": "int32"}
-
-
-def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple]) -> None:
+def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple],
+                 conflict: str = "") -> None:
     """Insert rows through an Arrow table: DuckDB's executemany manages ~1-3k rows/s, this ~100k."""
     if not rows:
         return
@@ -236,31 +300,9 @@ def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
                       for k, (name, kind) in enumerate(columns.items())})
     con.register("_bulk_rows", arrow)
     try:
-        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _bulk_rows")
+        con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _bulk_rows {conflict}")
     finally:
         con.unregister("_bulk_rows")
-
-
-def _upsert_sources(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt.datetime) -> bool:
-    """Add copies not yet listed; True when the document's source list changed."""
-    changed = False
-    for copy, similarity in doc.sources:
-        row = con.execute(
-            "SELECT copy_sha256, similarity FROM document_sources WHERE doc_id = ? AND url = ?",
-            [doc.doc_id, copy.url],
-        ).fetchone()
-        if row == (copy.raw_sha256, similarity):
-            continue
-        changed = True
-        con.execute(
-            """
-            INSERT INTO document_sources VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-            ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
-                similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen
-            """,
-            [doc.doc_id, copy.url, copy.source_name, copy.authority, copy.raw_sha256, similarity, now, now],
-        )
-    return changed
 
 
 def record_skips(con: duckdb.DuckDBPyConnection, skips: Iterable[tuple[str, str]]) -> None:
