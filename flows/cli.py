@@ -81,6 +81,11 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check-sources", help="validate a sources file and print its sites (no network)")
     check.add_argument("file")
 
+    inspect = commands.add_parser("inspect", help="what the pipeline makes of pages or URLs; writes nothing")
+    inspect.add_argument("targets", nargs="+", metavar="PATH_OR_URL")
+    inspect.add_argument("--json", action="store_true", help="one JSON object per input per line")
+    inspect.add_argument("--content-selector", metavar="CSS", help="try a CSS selector for the main content")
+
     for run in (backfill, scrape, reprocess):
         run.add_argument("--json", action="store_true", help="print the run's summary as one JSON object")
     for run in (backfill, scrape, reprocess, demo):
@@ -276,6 +281,10 @@ def _run_command(args: argparse.Namespace) -> int:
             print(run_demo())
         elif args.command == "check-sources":
             print(check_sources(args.file))
+        elif args.command == "inspect":
+            from flows.inspect import inspect_command
+
+            return inspect_command(args.targets, as_json=args.json, content_selector=args.content_selector)
     except (UsageError, SourcesError) as error:
         print(f"govreports: error: {error}", file=sys.stderr)
         return EXIT_USAGE

@@ -1,0 +1,196 @@
+"""`govreports inspect`: what the pipeline makes of one page, without touching the warehouse.
+
+The same stages as a run, in the same order: parse (charset, title, main
+text) -> discover.report_verdict (is it a report, and why not) -> clean ->
+metadata -> indicators. A user checking a new site sees what a backfill would
+load from it, and which `content_selector` to set when the main text is wrong.
+A URL goes through the crawler of a run (robots.txt, politeness, size caps,
+private-address refusal); its body is kept in a temporary archive that is
+deleted afterwards.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from selectolax.lexbor import LexborHTMLParser, SelectolaxError
+
+from flows.pipeline import MIN_BODY_CHARS
+from tasks import discover
+from tasks.clean import clean_page
+from tasks.extract import extract_indicators
+from tasks.fetch import FetchConfig, PageFetch, RawArchive, ReportPage, crawl
+from tasks.metadata import extract_metadata
+from tasks.parse import ParseError, decode_html, document_kind, parse_document
+from tasks.records import PageText
+from tasks.sources import Site, SourcesError, sites_from_urls
+
+METADATA_KEYS = ("region_code", "region_name", "level", "plan_year", "review_start", "review_end",
+                 "delivered_on", "speaker")
+
+
+class InspectError(Exception):
+    """An input that cannot be inspected; the message is one line naming it."""
+
+
+@dataclass
+class Inspection:
+    """What the pipeline makes of one input (one JSON object of `inspect --json`)."""
+
+    source: dict[str, str]  # {"path": ...} or {"url": ...}
+    charset: str | None
+    title: str | None
+    text: str  # main content as the parse stage extracts it, before report cleaning
+    is_report: bool
+    reason: str | None  # why it is not a report
+    body: str  # the clean report body ('' when there is none)
+    metadata: dict[str, Any] = field(default_factory=dict)
+    indicators: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_json(self) -> str:
+        row = {**self.source, **{k: v for k, v in dataclasses.asdict(self).items() if k != "source"}}
+        return json.dumps(row, ensure_ascii=False, default=str)
+
+
+def inspect_path(path: Path, content_selector: str | None = None) -> Inspection:
+    """A saved page, PDF, DOCX or text file (any name: the kind is read from the bytes too)."""
+    if not path.exists():
+        raise InspectError(f"{path}: no such file")
+    if not path.is_file():
+        raise InspectError(f"{path}: a folder, not a file")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise InspectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
+    url = path.resolve().as_uri()
+    charset = _charset(data, url, None, None)
+    try:
+        page = parse_document(data, url=url, content_type=None, charset=None, content_selector=content_selector)
+    except ParseError as exc:
+        raise InspectError(f"{path}: {exc}") from exc
+    return analyse(page, {"path": str(path)}, charset)
+
+
+def inspect_url(url: str, config: FetchConfig | None = None, content_selector: str | None = None) -> Inspection:
+    """Fetch a URL as a run would (its split parts too) and inspect the report or page it holds."""
+    try:
+        sites = [dataclasses.replace(site, content_selector=content_selector) for site in sites_from_urls([url])]
+    except SourcesError as exc:
+        raise InspectError(str(exc)) from exc
+    # a listing's report links are not followed: one page (and its parts) is what is inspected
+    config = dataclasses.replace(config or FetchConfig(), max_pages=0, max_listing_pages=1)
+    with tempfile.TemporaryDirectory(prefix="govreports-inspect-") as tmp:
+        archive = RawArchive(Path(tmp))
+        fetches, reports = asyncio.run(_crawl_one(sites, archive, config))
+        first = next((f for f in fetches if f.url == url and f.role != "robots"), None)
+        if first is None:
+            reason = next((f.error for f in fetches if f.error), None) or "robots.txt disallows it"
+            raise InspectError(f"{url}: {reason}")
+        if first.error:
+            raise InspectError(f"{url}: {first.error}")
+        if reports:
+            page = reports[0].page
+        else:
+            data = archive.get(first.raw_path or "")
+            try:
+                page = parse_document(data, url=first.final_url or url, content_type=first.content_type,
+                                      charset=first.charset, content_selector=content_selector)
+            except ParseError as exc:
+                raise InspectError(f"{url}: {exc}") from exc
+    return analyse(page, {"url": url}, first.charset)
+
+
+async def _crawl_one(sites: list[Site], archive: RawArchive, config: FetchConfig) -> tuple[list[PageFetch], list[ReportPage]]:
+    fetches: list[PageFetch] = []
+    reports: list[ReportPage] = []
+    async for item in crawl(sites, archive, {}, config):
+        if isinstance(item, PageFetch):
+            fetches.append(item)
+        elif isinstance(item, ReportPage):
+            reports.append(item)
+    return fetches, reports
+
+
+def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Inspection:
+    """The run's stages after parsing: verdict, cleaning, metadata, indicators."""
+    reason = discover.report_verdict(page)
+    clean = clean_page(page)
+    if reason is None and len(clean.body) < MIN_BODY_CHARS:
+        reason = "not a report: no report body (各位代表 …) found"
+    meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
+    indicators = []
+    if clean.body:
+        for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end):
+            indicators.append({"region_code": meta.region_code, "plan_year": meta.plan_year, **dataclasses.asdict(row)})
+    return Inspection(
+        source=source, charset=charset, title=page.title, text="\n".join(page.lines),
+        is_report=reason is None, reason=reason, body=clean.body,
+        metadata={key: getattr(meta, key) for key in METADATA_KEYS}, indicators=indicators,
+    )
+
+
+def _charset(data: bytes, url: str, content_type: str | None, header_charset: str | None) -> str | None:
+    """The charset the text was decoded with; None for PDF and DOCX."""
+    if document_kind(data, url, content_type) not in ("html", "txt"):
+        return None
+    return decode_html(data, header_charset)[1]
+
+
+def inspect_one(target: str, content_selector: str | None = None) -> Inspection:
+    """A path or an http(s) URL."""
+    if target.startswith(("http://", "https://")):
+        return inspect_url(target, content_selector=content_selector)
+    return inspect_path(Path(target), content_selector)
+
+
+def inspect_command(targets: list[str], *, as_json: bool, content_selector: str | None = None) -> int:
+    """Print every input that can be inspected; one stderr line per one that cannot. Exit 1 if any could not."""
+    if content_selector:
+        try:
+            LexborHTMLParser("<p></p>").css(content_selector)
+        except SelectolaxError:
+            print(f"govreports: error: --content-selector is not a valid CSS selector: {content_selector!r}",
+                  file=sys.stderr)
+            return 2
+    failed = 0
+    for n, target in enumerate(targets):
+        try:
+            result = inspect_one(target, content_selector)
+        except InspectError as error:
+            print(f"govreports: inspect: {error}", file=sys.stderr, flush=True)
+            failed += 1
+            continue
+        print(result.as_json() if as_json else ("\n" if n else "") + render(result), flush=True)
+    return 1 if failed else 0
+
+
+def render(result: Inspection, *, text_lines: int = 12) -> str:
+    """A readable summary for a terminal: the main text's first lines, metadata, indicator count."""
+    where = result.source.get("url") or result.source.get("path")
+    meta = result.metadata
+    lines = [
+        f"== {where}",
+        f"charset:    {result.charset or '-'}",
+        f"title:      {result.title or '-'}",
+        f"report:     {'yes' if result.is_report else 'no — ' + (result.reason or '')}",
+        f"region:     {meta.get('region_name') or '-'} ({meta.get('region_code') or '-'}, {meta.get('level') or '-'})",
+        f"plan year:  {meta.get('plan_year') or '-'}  reviews {meta.get('review_start') or '-'}–{meta.get('review_end') or '-'}",
+        f"delivered:  {meta.get('delivered_on') or '-'}  speaker: {meta.get('speaker') or '-'}",
+        f"indicators: {len(result.indicators)}",
+    ]
+    text = result.text.splitlines()
+    lines.append(f"main text ({len(text)} lines, {len(result.text)} chars):")
+    lines += [f"  {line[:100]}" for line in text[:text_lines]]
+    if len(text) > text_lines:
+        lines.append(f"  … {len(text) - text_lines} more lines")
+    body = result.body.splitlines()
+    lines.append(f"clean body: {len(body)} paragraphs, {len(result.body)} chars"
+                 + (f"; starts: {body[0][:60]}" if body else ""))
+    return "\n".join(lines)
