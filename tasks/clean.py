@@ -339,11 +339,18 @@ def _closing_end(lines: list[str], start: int, end: int) -> int | None:
         if seen >= half:
             first = start + offset
             break
-    for index in range(end - 1, first - 1, -1):
-        line = lines[index]
-        if CLOSING.search(line) and not is_chrome_line(line):
-            return index + 1 if _report_is_over(lines[index + 1 : end]) else None
-    return None
+    for index in range(first, end):  # an annex heading ends the report; its notes may quote an appeal
+        if APPENDIX_HEADING.match(SPACE_RUN.sub("", lines[index])):
+            closing = _last_closing(lines, first, index)
+            if closing is not None and _report_is_over(lines[closing + 1 : index]):
+                return closing + 1
+    closing = _last_closing(lines, first, end)
+    return closing + 1 if closing is not None and _report_is_over(lines[closing + 1 : end]) else None
+
+
+def _last_closing(lines: list[str], first: int, end: int) -> int | None:
+    return next((index for index in range(end - 1, first - 1, -1)
+                 if CLOSING.search(lines[index]) and not is_chrome_line(lines[index])), None)
 
 
 def _report_is_over(after: list[str]) -> bool:
