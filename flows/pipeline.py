@@ -32,6 +32,7 @@ from tasks.segment import segment_many
 from tasks.sources import Site
 from warehouse import db as warehouse_db
 from warehouse import load
+from warehouse.claims import record_report_claims
 from warehouse.topics import sync_topic_terms
 
 log = logging.getLogger("govreports.pipeline")
@@ -258,6 +259,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
             load.record_skips(con, summary.skipped)
+            record_report_claims(con, archive)  # so coverage tells a failed region-year from a missing one
             load.record_run(con, summary.run_row())
     return summary
 

@@ -238,7 +238,7 @@ def test_matrix_marks_regions_not_listed_in_a_year_blank(mixed: duckdb.DuckDBPyC
 def _snapshot(db_path: Path) -> dict[str, list[tuple]]:
     with duckdb.connect(str(db_path), read_only=True) as con:
         return {table: con.execute(f"SELECT * FROM {table} ORDER BY ALL").fetchall()
-                for table in ("pages", "page_status", "documents", "document_sources")}
+                for table in ("pages", "page_status", "documents", "document_sources", "report_claims")}
 
 
 def test_a_report_gone_404_is_a_removed_source_and_its_archived_copy_stays(tmp_path: Path) -> None:
@@ -310,3 +310,39 @@ def test_each_run_publishes_a_coverage_table_by_level_and_year(prefect_harness, 
     assert [row["level"] for row in table] == ["national", "province", "city", "district", "county"]
     for level, year, count in loaded:
         assert cells[(level, year)].startswith(f"{count}/")
+
+
+def test_report_pages_that_loaded_nothing_make_their_region_year_failed(tmp_path: Path) -> None:
+    """A 404, a page that is no report and a link naming no region are tied to the region-year
+    their listing link names (the last through the one region the site's loaded reports have)."""
+    seed, gold = sorted(gold_documents().items())[1]  # 岳阳楼区 2018, official
+    title = f"{gold['region_name']}{gold['plan_year']}年政府工作报告"
+    db_path = tmp_path / "w.duckdb"
+    with FixtureWeb() as web:
+        host = web.host("gov")
+        host.add("/robots.txt", "User-agent: *\nAllow: /\n", content_type="text/plain")
+        links = [("/report.html", title), ("/gone.html", "2019年岳阳县政府工作报告"),
+                 ("/news.html", "2016年岳阳县政府工作报告"), ("/untitled.html", "2017年政府工作报告")]
+        host.add("/list.html", listing_html(links, charset_meta="utf-8"), content_type="text/html; charset=utf-8")
+        host.add("/report.html", gov_article("岳阳楼区人民政府", title, seed_lines(seed)).encode("gb18030"),
+                 content_type="text/html; charset=gbk")
+        host.add("/news.html", "<html><head><meta charset='utf-8'><title>岳阳县召开人代会</title></head><body>"
+                               "<p>岳阳县第十七届人民代表大会第一次会议开幕，县长作政府工作报告。</p></body></html>",
+                 content_type="text/html; charset=utf-8")
+        sites = [Site("岳阳楼区人民政府", (host.url("/list.html"),), min_delay=0.0)]
+        run_pipeline(flow="backfill", db_path=db_path, sites=sites, config=FetchConfig(retries=0))
+        before = _snapshot(db_path)
+        run_pipeline(flow="scrape", db_path=db_path, sites=sites, config=FetchConfig(retries=0))
+        assert _snapshot(db_path) == before  # a re-run claims nothing again and changes no row
+        with duckdb.connect(str(db_path), read_only=True) as con:
+            claims = set(con.execute("SELECT url, region_code, plan_year FROM report_claims").fetchall())
+            rows = {(r["region_code"], r["year"]): r for r in fetch_dicts(
+                con, "SELECT * FROM coverage WHERE region_code IN ('430602', '430621')")}
+    assert claims == {(host.url("/gone.html"), "430621", 2019), (host.url("/news.html"), "430621", 2016),
+                      (host.url("/untitled.html"), "430602", 2017)}
+    statuses = {key: row["status"] for key, row in rows.items()}
+    assert statuses == {("430602", 2016): "missing", ("430602", 2017): "failed", ("430602", 2018): "loaded",
+                        ("430602", 2019): "missing", ("430621", 2016): "failed", ("430621", 2017): "missing",
+                        ("430621", 2018): "missing", ("430621", 2019): "failed"}
+    assert (rows[("430621", 2019)]["sources"], rows[("430621", 2019)]["documents"]) == (1, 0)
+    assert rows[("430621", 2019)]["first_seen"] is not None

@@ -1,15 +1,17 @@
 -- region_years: every division of the GB/T 2260 tables (`regions`, former ones
--- included) for every plan year from the earliest to the latest loaded, as the
+-- included) for every plan year from the earliest to the latest loaded (or
+-- claimed by a report page that failed, see report_claims), as the
 -- yearly table of the year before lists it (a report for plan year Y is
 -- delivered around the turn of the year, so the divisions at the end of Y-1
 -- are the ones reporting), and the nation as region 000000. A province's
 -- parent is 000000. A loaded report of a region that table does not list (a
--- change early in the plan year) adds its region, described by the table row
--- nearest in time, else by the document itself.
+-- change early in the plan year), or a report page claimed for it
+-- (report_claims), adds its region, described by the table row nearest in
+-- time, else by the document itself.
 CREATE OR REPLACE VIEW region_years AS
 WITH bounds AS (
     SELECT min(plan_year) AS first_year, max(plan_year) AS last_year
-    FROM documents
+    FROM (SELECT plan_year FROM documents UNION ALL SELECT plan_year FROM report_claims)
     WHERE plan_year IS NOT NULL
 ),
 years AS (
@@ -27,13 +29,19 @@ listed AS (
     SELECT '000000', '全国', 'national', NULL, year
     FROM years
 ),
+found AS (  -- region-years with a loaded report or a claimed report page
+    SELECT region_code, plan_year AS year, region_name, level
+    FROM documents
+    WHERE region_code IS NOT NULL AND plan_year IS NOT NULL
+    UNION ALL
+    SELECT region_code, plan_year, NULL, NULL
+    FROM report_claims
+),
 unlisted AS (
-    SELECT d.region_code, d.plan_year AS year,
-           min(d.region_name) AS region_name, min(d.level) AS level
-    FROM documents AS d
-    WHERE d.region_code IS NOT NULL AND d.plan_year IS NOT NULL
-      AND NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.region_code = d.region_code AND l.year = d.plan_year)
-    GROUP BY d.region_code, d.plan_year
+    SELECT f.region_code, f.year, min(f.region_name) AS region_name, min(f.level) AS level
+    FROM found AS f
+    WHERE NOT EXISTS (SELECT 1 FROM listed AS l WHERE l.region_code = f.region_code AND l.year = f.year)
+    GROUP BY f.region_code, f.year
 ),
 described AS (
     SELECT u.region_code, coalesce(r.name, u.region_name) AS region_name, coalesce(r.level, u.level) AS level,
@@ -54,11 +62,12 @@ SELECT * FROM described;
 
 -- coverage: what is known and what is missing, one row per region_years row.
 --   status           'loaded' (a document of that region and plan year is loaded)
---                    | 'failed' (pages were found for it but none loaded)
---                    | 'missing' (nothing found);
+--                    | 'failed' (report pages were found for it, report_claims, but
+--                      none loaded) | 'missing' (nothing found);
 --   documents        distinct documents of that region and plan year;
---   sources          distinct copies (document_sources urls) of them;
---   first_seen, last_seen  over those copies;
+--   sources          distinct copies (document_sources urls) of them; for a
+--                    failed row the claimed pages;
+--   first_seen, last_seen  over those copies (over the claimed pages' fetches);
 --   removed_sources  copies whose latest fetch answered 404 or 410 after an
 --                    earlier successful fetch (page_status, pages): the page is
 --                    gone from its site, the archived copy and the document stay.
@@ -81,13 +90,22 @@ loaded AS (
     LEFT JOIN document_sources AS s ON s.doc_id = d.doc_id
     WHERE d.region_code IS NOT NULL AND d.plan_year IS NOT NULL
     GROUP BY d.region_code, d.plan_year
+),
+claimed AS (
+    SELECT c.region_code, c.plan_year AS year, count(DISTINCT c.url) AS pages,
+           min(p.fetched_at) AS first_seen, max(p.fetched_at) AS last_seen
+    FROM report_claims AS c
+    LEFT JOIN pages AS p ON p.url = c.url
+    GROUP BY c.region_code, c.plan_year
 )
 SELECT
     y.region_code, y.region_name, y.level, y.parent_code, y.year,
-    CASE WHEN l.documents > 0 THEN 'loaded' ELSE 'missing' END AS status,
+    CASE WHEN l.documents > 0 THEN 'loaded' WHEN c.pages > 0 THEN 'failed' ELSE 'missing' END AS status,
     coalesce(l.documents, 0) AS documents,
-    coalesce(l.sources, 0) AS sources,
-    l.first_seen, l.last_seen,
+    coalesce(l.sources, c.pages, 0) AS sources,
+    coalesce(l.first_seen, c.first_seen) AS first_seen,
+    coalesce(l.last_seen, c.last_seen) AS last_seen,
     coalesce(l.removed_sources, 0) AS removed_sources
 FROM region_years AS y
-LEFT JOIN loaded AS l ON l.region_code = y.region_code AND l.year = y.year;
+LEFT JOIN loaded AS l ON l.region_code = y.region_code AND l.year = y.year
+LEFT JOIN claimed AS c ON c.region_code = y.region_code AND c.year = y.year;
