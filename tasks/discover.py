@@ -221,13 +221,16 @@ def attachment_links(html: str, page_url: str, selector: str | None = None) -> l
 _SALUTATION_LINE = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)|各位(?:人大)?代表[:\uff1a]")
 _FIRST_PERSON = re.compile(r"我代表[^。,\uff0c;\uff1b]{0,24}?(?:人民政府|政府|国务院)")
 _SESSION_LINE = re.compile(r"在[^。]{0,40}?(?:人民代表大会|人代会)[^。]{0,24}?会议上")
+_SPEAKER_LINE = re.compile(r"(?:省长|市长|区长|县长|旗长|州长|盟长|主席)[:\uff1a]?[\u4e00-\u9fff·]{2,8}$")
 _WORK_REPORT_TITLE = re.compile(r"政府(?:[0-9０-９]{4}年度?)?工作报告")
 _SECTION_NUMBER = r"(?:[一二三四五六七八九十]+[、.．]|[(\uff08][一二三四五六七八九十]+[)\uff09]|第[一二三四五]部分)"
 _REVIEW_HEADING = re.compile(rf"^{_SECTION_NUMBER}?\s*[^。]{{0,24}}?(?:回顾|总结)")
 _REVIEW_CUE = re.compile(r"过去(?:的)?一年|一年来|过去(?:的)?五年|五年来|(?:19|20)\d\d年[^。]{0,8}工作回顾")
 _PLAN_CUE = re.compile(r"(?:19|20)\d\d年(?:的)?(?:政府)?工作(?:安排|任务|部署)|主要预期目标|主要目标任务|总体要求|今后五年|今年(?:的)?工作")
+# The first section: 一、2014年工作回顾, 第一部分 过去五年工作回顾, or unnumbered 站在新起点：2012年工作回顾.
 _TOP_REVIEW_HEADING = re.compile(
-    r"^(?:[一1][、.．]|第一部分)\s*[^。]{0,20}?(?:(?:19|20)\d\d\s*年|过去|上年|去年|五年|一年)[^。]{0,16}?(?:回顾|总结)")
+    r"^(?:[一1][、.．]|第一部分)?\s*[^。]{0,20}?(?:(?:19|20)\d\d\s*年|过去|上年|去年|五年|一年)[^。]{0,16}?(?:回顾|总结)"
+    r"[^。,\uff0c]{0,6}$")
 # What the report says it reports on: 向大会报告政府工作 / 向大会作关于…规划纲要的报告.
 _REPORTS_ON = re.compile(r"向(?:大会|本次会议|会议)(?:作|做)?(?P<subject>[^。,\uff0c;\uff1b]{0,40}?)报告(?P<after>[^。,\uff0c;\uff1b]{0,4})")
 _NOT_WORK_SUBJECTS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -253,8 +256,10 @@ TITLE_LINES = 5
 def report_verdict(page: PageText) -> str | None:
     """None when the page reads as a government work report, else the Skip reason.
 
-    Evidence: the deputies addressed (各位代表), the government speaking (我代表…人民政府),
-    a session line, a 政府工作报告 title, review and plan sections. A text is not a work report
+    Evidence: the deputies addressed (各位代表) or the government speaking (我代表…人民政府);
+    failing those, two of the head's marks (a 政府工作报告 title, the session line, the speaker
+    line), one of them with a review or plan section, or both sections in a long text (a copy
+    that starts at 一、2004年政府工作回顾). A text is not a work report
     when it reports on something else (a five-year plan, a budget, an annual plan, the CPPCC's
     work) or speaks of a report in the third person (a news item).
     """
@@ -268,15 +273,19 @@ def report_verdict(page: PageText) -> str | None:
         return reason
     if addressed:
         return None
-    head = "\n".join([page.title or "", *page.lines[:HEAD_LINES]])
-    evidence = sum((
+    head_lines = [page.title or "", *page.lines[:HEAD_LINES]]
+    head = "\n".join(head_lines)
+    from_head = sum((
         bool(_WORK_REPORT_TITLE.search(_compact(head))),
         bool(_SESSION_LINE.search(head)),
+        any(_SPEAKER_LINE.search(_compact(line)) for line in head_lines if len(_compact(line)) <= 30),
+    ))
+    sections = sum((
         any(_REVIEW_HEADING.match(line) for line in page.lines if len(line) <= 40) or bool(_REVIEW_CUE.search(text)),
         bool(_PLAN_CUE.search(text)),
     ))
     long_paragraphs = sum(1 for line in page.lines if cjk_count(line) >= 40)
-    if cjk >= MIN_STRUCTURED_CJK and (evidence >= 3 or (evidence >= 2 and long_paragraphs >= 10)):
+    if cjk >= MIN_STRUCTURED_CJK and (from_head >= 2 or (from_head and sections) or (sections == 2 and long_paragraphs >= 10)):
         return None
     return "not a report: no salutation"
 

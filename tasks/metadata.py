@@ -290,7 +290,7 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
 
     A header place must be of the level the report speaks at (我代表市人民政府, 市长): a portal's
     banner (河南省人民政府 above a 驻马店 report) is not the government reporting."""
-    level = _level_hint(header + opening)
+    level = _level_hint(header, opening)
     context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
     for text, pattern in ((header, DATE_PLACE), (header, SESSION_PLACE), (opening, OPENING_PLACE),
                           (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE), (header, TITLE_PLACE)):
@@ -371,10 +371,11 @@ def _is_distinctive(name: str) -> bool:
     return len(NAME_SUFFIX.sub("", name)) >= 2
 
 
-def _level_hint(text: str) -> str | None:
-    """区/县/市 in "我代表区人民政府" or the speaker's "区长": the level even when the place is not
-    named. Not any 市政府 in the text: 在市委、市政府和县委的坚强领导下 names the county's city."""
-    match = OPENING_LEVEL.search(text) or SPEAKER_LEVEL.search(text)
+def _level_hint(header: str, opening: str) -> str | None:
+    """区/县/市 in "我代表区人民政府" or the header's speaker "区长": the level even when the place is not
+    named. Not any 市政府 in the text (在市委、市政府和县委的坚强领导下 names the county's city), nor a
+    省长 the opening quotes (认真贯彻许勤省长调研讲话精神)."""
+    match = OPENING_LEVEL.search(header + opening) or SPEAKER_LEVEL.search(header)
     return LEVEL_OF_WORD[match.group("word")] if match else None
 
 

@@ -144,6 +144,10 @@ PLAN = [
     ["一、2004年政府工作回顾", *REVIEW, *REVIEW, *PLAN],
     # a title, a session line and the speaker, then straight into prose
     ["某某市人民政府工作报告", "——2005年2月20日在某某市第十二届人民代表大会第三次会议上", "市长  王某某", *REVIEW, *REVIEW, *PLAN],
+    # a truncated copy: the speaker line and the five-year review, nothing else
+    ["易县人民政府县长刘杰", "一、过去五年工作回顾", *REVIEW, *REVIEW, *REVIEW],
+    # an unnumbered first section after the session and speaker lines (阜平 2013)
+    ["——2013年3月8日在阜平县第十六届人民代表大会第二次会议上", "阜平县人民政府县长", "徐志清", "站在新起点：2012年工作回顾", *REVIEW, *REVIEW, *PLAN],
     # the speaker line first, then the salutation (易县 2017)
     ["易县人民政府县长刘杰", "各位代表：", "现在，我代表易县人民政府，向大会报告政府工作，请予审议。", *REVIEW],
     # a CPPCC consultation draft of the government's report: 各位委员, but the government speaks
@@ -192,6 +196,7 @@ def test_report_start_finds_the_first_section_before_a_late_salutation():
     assert report_start(lines, lines.index("各位代表，成绩来之不易。")) == 2
     assert report_start(["目录", "一、2018年工作回顾", "二、2019年工作安排", "各位代表：", *REVIEW], 3) == 3  # a contents list
     assert report_start(["某某市人民政府工作报告", "市长  王某某", *REVIEW], None) == 2  # no salutation: the first paragraph
+    assert report_start(["阜平县人民政府县长", "徐志清", "站在新起点：2012年工作回顾", *REVIEW, "各位代表，任务艰巨。"], 8) == 2
 
 
 def test_page_kind_tells_listing_from_report():

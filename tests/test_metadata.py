@@ -298,3 +298,10 @@ def test_a_paragraph_opening_with_a_far_year_is_not_a_heading():
             "二、“十四五”时期的主要目标任务\n2035年经济社会发展的远景目标是：基本实现社会主义现代化，建成现代化经济体系。\n"
             "三、2021年政府重点工作任务\n今年全区地区生产总值增长9%。")
     assert metadata_of(text).plan_year == 2021
+
+
+def test_a_governor_quoted_in_the_opening_does_not_make_a_county_report_provincial():
+    text = ("一、2019年工作回顾\n2019年，在市委、市政府和县委的坚强领导下，我们认真贯彻许勤省长调研蠡县讲话精神，全县经济平稳增长。"
+            "蠡县毛纺产业转型升级，蠡县获评省级文明县城，融入保定发展，全县上下团结奋斗。\n二、2020年工作安排\n今年全县地区生产总值增长6.5%。")
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.plan_year) == ("130635", 2020)
