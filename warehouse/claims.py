@@ -25,18 +25,19 @@ from tasks.records import CleanText
 
 def record_report_claims(con: duckdb.DuckDBPyConnection, archive: RawArchive) -> int:
     """Claim the unloaded, unclaimed report pages the archived listings name; returns rows written."""
-    unloaded = {url: source for url, source in con.execute(
+    pages = con.execute(
         """
-        SELECT url, any_value(source_name) FROM pages
+        SELECT url, any_value(source_name), any_value(host) FROM pages
         WHERE role = 'report'
           AND url NOT IN (SELECT url FROM document_sources)
           AND url NOT IN (SELECT url FROM report_claims)
         GROUP BY url
         """
-    ).fetchall()}
-    if not unloaded:
+    ).fetchall()
+    if not pages:
         return 0
-    titles = _link_titles(con, archive, set(unloaded))
+    unloaded = {url: source for url, source, _ in pages}
+    titles = _link_titles(con, archive, set(unloaded), {host for _, _, host in pages if host})
     site_regions = dict(con.execute(
         """
         SELECT s.source_name, min(d.region_code) FROM document_sources AS s JOIN documents AS d USING (doc_id)
@@ -56,14 +57,16 @@ def record_report_claims(con: duckdb.DuckDBPyConnection, archive: RawArchive) ->
     return len(rows)
 
 
-def _link_titles(con: duckdb.DuckDBPyConnection, archive: RawArchive, wanted: set[str]) -> dict[str, str]:
-    """The text of the links to `wanted` URLs on the latest archived version of every listing page."""
+def _link_titles(con: duckdb.DuckDBPyConnection, archive: RawArchive, wanted: set[str],
+                 hosts: set[str]) -> dict[str, str]:
+    """The text of the links to `wanted` URLs on the latest archived version of the hosts' listing pages."""
     listings = con.execute(
         """
         SELECT coalesce(final_url, url), raw_path, charset FROM pages
-        WHERE role = 'listing' AND raw_path IS NOT NULL AND error IS NULL
+        WHERE role = 'listing' AND raw_path IS NOT NULL AND error IS NULL AND host IN (SELECT unnest($hosts))
         QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
-        """
+        """,
+        {"hosts": sorted(hosts) or [""]},
     ).fetchall()
     titles: dict[str, str] = {}
     for base, raw_path, charset in listings:
