@@ -53,6 +53,7 @@ _CHROME_TOKEN = re.compile(rf"^(?:{_CHROME_PARTS})(?:[-_]|$)|[-_](?:{_CHROME_PAR
 _SPACES = (" ", "\t", "\n", "\r", "\xa0", "\u3000")
 _TOLERATED_BAD_CHARS = 3  # replacement characters a right charset may still leave
 _LINE_COST = 20.0
+_ASCII_PER_CHAR = 3  # ASCII letters, digits, URLs and dates say about a third as much as a CJK character
 _MAX_LINK_TEXT = 60  # longer text inside <a> is prose caught in an unclosed link
 _LINK_WEIGHT = 2.0
 _CHROME_FACTOR = 0.1
@@ -431,7 +432,9 @@ def line_value(line: str, link_chars: int, chrome: bool) -> float:
     Navigation, date/source lines and link lists come out negative, so a
     container gains by holding paragraphs and loses by holding chrome.
     """
-    chars = len(line) - line.count(" ")
+    spaces = line.count(" ")
+    wide = (len(line.encode("utf-8")) - len(line)) // 2  # CJK characters and punctuation: 3 bytes in UTF-8
+    chars = wide + (len(line) - spaces - wide) / _ASCII_PER_CHAR
     value = chars - link_chars - _LINK_WEIGHT * link_chars - _LINE_COST
     if value > 0 and chrome:
         value = (value - _LINE_COST) * _CHROME_FACTOR  # chrome needs twice the text to count, and counts little
@@ -448,8 +451,8 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
     holds navigation, sibling paragraphs join whatever their tags, as long as
     they bring more than the lines between them cost. An ad or link box
     between two paragraphs costs a bounded amount; a following sibling
-    section worth much less than the run (a copyright notice, a comment
-    list, replies) is not joined.
+    section of another kind (tag, class, id) worth much less than the run
+    (a copyright notice beside the article container) is not joined.
     """
     if not layout.blocks:
         return None, 0, 0
@@ -462,7 +465,7 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
     worth: list[float] = []  # per block: its lines' total, or less when only part of it is the best run
     best, best_value = (len(layout.blocks) - 1, 0, len(layout.lines)), float("-inf")
     for index, (_, start, end, _, _) in enumerate(layout.blocks):
-        run_value, run_start, inner_best = 0.0, start, float("-inf")
+        run_value, run_start, inner_best, last_block = 0.0, start, float("-inf"), -1
         for unit_start, unit_end, child in _units(layout, start, end, children.get(index, ())):
             value = prefix[unit_end] - prefix[unit_start] if child < 0 else worth[child]
             if child >= 0:
@@ -470,11 +473,14 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
                     value = max(value, -_BOX_COST)
                 elif layout.blocks[child].chrome:
                     value = 0.0  # a footer or sidebar next to the article never joins it
-                elif unit_end - unit_start > 1 and value < _JOIN_SHARE * run_value:
-                    run_value = 0.0  # a smaller section of its own: it starts a run, it does not join this one
+                elif (unit_end - unit_start > 1 and value < _JOIN_SHARE * run_value and last_block >= 0
+                      and _kind(layout.blocks[child].node) != _kind(layout.blocks[last_block].node)):
+                    run_value = 0.0  # a smaller section of another kind: it starts a run, it does not join this one
             if run_value <= 0:
                 run_value, run_start = 0.0, unit_start
             run_value += value
+            if child >= 0 and value > 0:
+                last_block = child
             inner_best = max(inner_best, run_value)
             if run_value > best_value:
                 best, best_value = (index, run_start, unit_end), run_value
@@ -495,6 +501,12 @@ def _plain_line(layout: Layout, unit: tuple[int, int, int]) -> bool:
     """One line without links or chrome: a heading, a salutation, a date line at the article's edge."""
     start, end, _ = unit
     return end - start == 1 and not layout.link_chars[start] and not layout.chrome[start]
+
+
+def _kind(node: LexborNode) -> tuple[str, str, str]:
+    """What a block is by its markup: more of the article repeats it, a section of its own differs."""
+    attributes = node.attributes
+    return node.tag or "", attributes.get("class") or "", attributes.get("id") or ""
 
 
 def _reply_lines(layout: Layout, children: dict[int, list[int]]) -> list[bool]:

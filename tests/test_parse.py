@@ -170,6 +170,15 @@ def test_sibling_paragraphs_in_a_layout_cell_join_the_longest_one():
     assert _lines(_page(cell)) == paragraphs
 
 
+def test_sections_of_br_lines_join_however_small_but_a_smaller_section_of_another_kind_does_not():
+    big, small = report_paragraphs(6), report_paragraphs(2, tag="二")
+    notice = ["版权声明：本网站刊登的所有作品均已获得授权，未经书面许可不得转载、摘编或者以其他方式使用。",
+              "一、任何单位或个人在任何平台上使用上述作品，均须事先取得授权并注明出处。"]
+    article = f'<p>{"<br>".join(big)}</p><p>{"<br>".join(small)}</p><p>{"<br>".join(big[:3])}</p>'
+    body = f'<div class="main"><div id="essay">{article}</div><div id="notice">{"<br>".join(notice)}</div></div>'
+    assert _lines(_page(body)) == big + small + big[:3]
+
+
 def test_an_aspnet_page_inside_one_form_keeps_its_article_and_drops_the_controls():
     paragraphs = report_paragraphs(4)
     body = ('<form id="aspnetForm" method="post"><input type="hidden" name="__VIEWSTATE" value="dDwtMTA4">'
