@@ -160,8 +160,11 @@ def _run_on_a_terminal(argv: list[str], env: dict[str, str], timeout: float = 30
     return proc.wait(timeout=60), b"".join(chunks).decode("utf-8", "replace")
 
 
-def test_backfill_shows_progress_and_a_summary_then_json_without_chatter(tmp_path):
-    """Two real runs in a fresh process each, with Prefect's temporary server, as a newcomer runs them."""
+def test_backfill_shows_progress_and_a_summary_then_json_without_chatter(prefect_harness, tmp_path):
+    """Two real runs in a fresh process each: the first on a terminal with Prefect's temporary server, as a
+    newcomer runs it; the second (--json, to pipes) on this session's server, which saves a server start."""
+    from prefect.settings import PREFECT_API_URL
+
     saved = tmp_path / "saved"
     shutil.copytree(FIXTURES / "seeds", saved)
     db_path = tmp_path / "w.duckdb"
@@ -176,6 +179,7 @@ def test_backfill_shows_progress_and_a_summary_then_json_without_chatter(tmp_pat
     assert "level" in summary and "plan_year" in summary and f"warehouse: {db_path}" in summary
     assert not [word for word in CHATTER if word in screen], screen
 
+    env["PREFECT_API_URL"] = PREFECT_API_URL.value()
     done = subprocess.run(_cli(["backfill", "--from-dir", str(saved), "--db", str(db_path), "--json"]),
                           cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr
