@@ -57,6 +57,7 @@ CN_YEAR = re.compile(r"(?P<y>[一二][〇○零ＯO][〇○零ＯO一二三四�
 SPLIT_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:1\s?9|2\s?0)\s?\d\s?\d)\s?(?=年)")
 OPENING_LINES = 3
 HEADING_MAX = 40  # a longer line is a paragraph, whatever its first words
+PART_HEADING = re.compile(rf"^[{NUMERAL}]+、(?P<text>[^。,\uff0c;\uff1b：:\n]{{2,30}})", re.M)
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
@@ -321,18 +322,22 @@ def _most_named(body: str, level: str | None, plan_year: int | None) -> Region |
     the one whose city or province the body also names wins; a county-level city that merely sits
     under the city the body names most (项城 in a 周口 report) does not."""
     counts: Counter[Region] = Counter()
+    named: dict[Region, bool] = {}
     for found, count in Counter(_mention_pattern().findall(body)).items():
         for region in _by_mention().get(found, []):
-            if (level is None or _speaks_at(region, level)) and _listed(region, plan_year) and (
-                    len(found) > 2 or found == region.name or count >= 2):
+            if not ((level is None or _speaks_at(region, level)) and _listed(region, plan_year)):
+                continue
+            if region not in named:
+                named[region] = any(short_name(parent.name) in body for parent in _ancestors(region))
+            # A short name (资源, 新民) or a two-character one (和县 in 省、市和县) may be a word: it
+            # counts only with the region's city or province named too.
+            if named[region] or (found == region.name and len(found) > 2):
                 counts[region] += count
     if not counts:
         return None
 
-    def score(region: Region) -> tuple[bool, int, int, int]:
-        parents = _ancestors(region)
-        parent_named = any(short_name(parent.name) in body for parent in parents)
-        return counts[region], parent_named, _listed(region, plan_year), -int(region.former)
+    def score(region: Region) -> tuple[int, bool, int, int]:
+        return counts[region], named[region], _listed(region, plan_year), -int(region.former)
 
     return max(counts, key=score)
 
@@ -541,7 +546,11 @@ def _plan_year_from_headings(body: str) -> int | None:
     body = _year_text(body)
     plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body) if _is_heading(body, m)]
     reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body) if _is_heading(body, m)]
-    return Counter(plans + reviews).most_common(1)[0][0] if plans or reviews else None
+    if not plans and not reviews:  # 三、接续奋斗2021年，主动融入…: a part heading naming one year
+        plans = [int(years[0]) for m in PART_HEADING.finditer(body)
+                 if len(years := YEAR_MENTION.findall(m["text"])) == 1 and not re.search("回顾|总结|过去", m["text"])]
+        return min(plans) if plans else None  # the year, not a 2035年远景目标 part
+    return Counter(plans + reviews).most_common(1)[0][0]
 
 
 def _is_heading(text: str, match: re.Match[str]) -> bool:

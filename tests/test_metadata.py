@@ -305,3 +305,16 @@ def test_a_governor_quoted_in_the_opening_does_not_make_a_county_report_provinci
             "蠡县毛纺产业转型升级，蠡县获评省级文明县城，融入保定发展，全县上下团结奋斗。\n二、2020年工作安排\n今年全县地区生产总值增长6.5%。")
     meta = metadata_of(text)
     assert (meta.region_code, meta.plan_year) == ("130635", 2020)
+
+
+def test_a_short_name_that_is_a_word_needs_its_city_named():
+    """资源 (资源县, 桂林) and 和县 (省、市和县) are words here; 涞水 with 保定 is the county."""
+    body = county_body(2011, mentions="充分利用资源优势，整合资源，盘活资源，省、市和县三级联动。涞水旅游发展迅速，涞水融入保定发展大局。")
+    assert metadata_of(body).region_code == "130623"
+    assert metadata_of(county_body(2011, mentions="充分利用资源优势，整合资源，盘活资源，省、市和县三级联动。")).region_code is None
+
+
+def test_a_part_heading_naming_one_year_gives_the_plan_year():
+    text = ("各位代表：\n现在，我代表县人民政府向大会报告工作。\n一、回顾“十三五”，我们以脱贫攻坚为统领\n五年来，全县经济平稳增长。\n"
+            "二、展望“十四五”，我们站在新的历史起点\n到2035年，基本实现社会主义现代化。\n三、接续奋斗2021年，主动融入京雄保一体化\n今年全县地区生产总值增长8%。")
+    assert metadata_of(text).plan_year == 2021
