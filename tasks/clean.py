@@ -242,20 +242,25 @@ def _rejoin(raw_lines: Iterable[str]) -> list[str]:
     at a line's end ("…坚持以习（下转第四版）") continues on the next line.
     """
     lines: list[str] = []
-    glue = False
+    glue_to: int | None = None  # the line whose paragraph continues on the next text line
     for raw in raw_lines:
         if ZERO_WIDTH.search(raw) and not ZERO_WIDTH.sub("", raw).strip():
-            glue = glue or (bool(lines) and not _ends_sentence(lines[-1]))
+            if glue_to is None and lines and not _ends_sentence(lines[-1]):
+                glue_to = len(lines) - 1
             continue
         line = _tidy(raw)
         if not line:
             continue
-        if glue and lines:
-            lines[-1] = _join(lines[-1], line)
+        if glue_to is not None and is_chrome_line(line):
+            lines.append(line)  # the next page's 来源/时间 lines sit between the halves
+            continue
+        if glue_to is not None:
+            lines[glue_to] = _join(lines[glue_to], line)
         else:
             lines.append(line)
         jump = PAGE_JUMP.search(raw)
-        glue = bool(jump) and not raw[jump.end():].strip() and not _ends_sentence(lines[-1])
+        last = glue_to if glue_to is not None else len(lines) - 1
+        glue_to = last if jump and not raw[jump.end():].strip() and not _ends_sentence(lines[last]) else None
     return lines
 
 

@@ -96,7 +96,9 @@ def test_a_site_signature_glued_after_the_closing_sentence_is_dropped():
 def test_newspaper_page_jumps_are_cut_out_and_the_sentence_they_split_is_joined():
     split = REVIEW[3]
     text = clean_lines(*HEADER, *OPENING, *REVIEW[:3], split[:20] + "（下转第四版）", "（紧接第一版）" + split[20:],
-                       REVIEW[4][:30] + "(下转2版)" + REVIEW[4][30:], *REVIEW[5:], *PLAN, CLOSING)
+                       REVIEW[4][:30] + "(下转2版)" + REVIEW[4][30:], *REVIEW[5:7],
+                       REVIEW[7][:25] + "（下转A3版）", "来源：示例日报", "时间：2026-02-06", "（上接A1版）" + REVIEW[7][25:],
+                       *REVIEW[8:], *PLAN, CLOSING)
     assert text.body == "\n".join(REPORT)
 
 
