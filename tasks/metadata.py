@@ -328,9 +328,10 @@ def _most_named(body: str, level: str | None, plan_year: int | None) -> Region |
             if not ((level is None or _speaks_at(region, level)) and _listed(region, plan_year)):
                 continue
             if region not in named:
-                named[region] = any(short_name(parent.name) in body for parent in _ancestors(region))
+                parents = _ancestors(region)
+                named[region] = not parents or any(short_name(parent.name) in body for parent in parents)
             # A short name (资源, 新民) or a two-character one (和县 in 省、市和县) may be a word: it
-            # counts only with the region's city or province named too.
+            # counts only with the region's city or province named too (a province's, 江苏, always).
             if named[region] or (found == region.name and len(found) > 2):
                 counts[region] += count
     if not counts:

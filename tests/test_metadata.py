@@ -318,3 +318,11 @@ def test_a_part_heading_naming_one_year_gives_the_plan_year():
     text = ("各位代表：\n现在，我代表县人民政府向大会报告工作。\n一、回顾“十三五”，我们以脱贫攻坚为统领\n五年来，全县经济平稳增长。\n"
             "二、展望“十四五”，我们站在新的历史起点\n到2035年，基本实现社会主义现代化。\n三、接续奋斗2021年，主动融入京雄保一体化\n今年全县地区生产总值增长8%。")
     assert metadata_of(text).plan_year == 2021
+
+
+def test_a_province_named_only_in_short_in_its_body():
+    text = ("各位代表：\n现在，我代表省人民政府，向大会报告工作，请予审议。\n一、2025年工作回顾\n"
+            "过去一年，江苏经济运行稳中有进，全省地区生产总值增长5%，江苏制造业优势进一步巩固，苏州、南京带动作用增强。"
+            "江苏人民共享发展成果。\n二、2026年工作安排\n今年全省地区生产总值增长5%左右。")
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.level, meta.plan_year) == ("320000", "province", 2026)
