@@ -117,6 +117,7 @@ OFFICIAL_WORDS = ("政府", "人民", "中国", "党", "人大", "政协", "新�
 CJK_ONE = re.compile(f"[{CJK}]")
 MIN_INSERTIONS = 3  # a name seen only in the text, not on the page, must sit inside sentences this often
 SITE_SUFFIX_WORDS = {"网", "文库"}
+OFFICIAL_REACH = 3  # characters before a name that may hold the official word it belongs to
 
 # -- re-flow --------------------------------------------------------------------------------
 
@@ -400,16 +401,22 @@ def detect_watermarks(body: str, outside: str) -> list[str]:
     for name in sorted(page_names | text_names | set(KNOWN_FARMS), key=len, reverse=True):
         if any(name in longer for longer in found) or any(word in name for word in OFFICIAL_WORDS):
             continue
-        if name not in body:
+        if name not in body or _in_official_name(body, name):
             continue
         if name in KNOWN_FARMS:
             found.append(name)
-        elif name in page_names and _inside_sentences(body, name):
+        elif name in page_names and _inside_sentences(body, name) and not _is_word(name):
             found.append(name)
         elif len(_neighbours(body, name)) >= MIN_INSERTIONS and not _is_word(name) and (
                 _insertions(body, name) >= MIN_INSERTIONS or _reads_as_site_name(name)):
             found.append(name)
     return found
+
+
+def _in_official_name(body: str, name: str) -> bool:
+    """府门户网 or 门户网 in 省政府门户网站: every occurrence ends a name with 政府 (人民, 日报 …) in it."""
+    return all(any(word in body[max(0, match.start() - OFFICIAL_REACH) : match.end()] for word in OFFICIAL_WORDS)
+               for match in re.finditer(re.escape(name), body))
 
 
 def _is_word(name: str) -> bool:

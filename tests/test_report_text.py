@@ -259,3 +259,15 @@ def test_the_authority_option_takes_only_official_or_mirror(capsys, tmp_path: Pa
         main(["backfill", "--from-dir", str(tmp_path), "--authority", "gov", "--db", str(tmp_path / "w.duckdb")])
     assert stop.value.code == 2
     assert "--authority" in capsys.readouterr().err
+
+
+def test_an_official_site_name_is_not_taken_for_a_watermark_inside_the_report():
+    """福建省人民政府门户网站 on the page, 省政府门户网站 in a sentence: neither 门户网 nor 府门户网 is a farm."""
+    sentence = "省政府门户网站评估连续4年全国第一，政务服务“一网通办”持续深化，互联网医院加快建设。"
+    report = [*OPENING, sentence, *REVIEW, *PLAN, CLOSING]
+    page = parse_document(("<html><head><title>2026年福建省政府工作报告_福建省人民政府门户网站</title></head><body>"
+                           "<div class='article'>" + "".join(f"<p>{line}</p>" for line in [*HEADER, *report]) +
+                           "</div><div class='foot'>福建省人民政府门户网站 版权所有</div></body></html>").encode("utf-8"),
+                          url="https://www.fujian.gov.cn/a.html", content_type="text/html", charset="utf-8")
+    clean = clean_page(page)
+    assert clean.watermarks_removed == () and sentence in clean.body
