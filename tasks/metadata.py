@@ -291,15 +291,17 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
 
     A header place must be of the level the report speaks at (我代表市人民政府, 市长): a portal's
     banner (河南省人民政府 above a 驻马店 report) is not the government reporting."""
-    level = _level_hint(header, opening)
+    level = _level_hint(header, opening) or _self_level(clean.body)
+    # 全区 is a district's word and an autonomous region's alike: it does not rule a header place out
+    header_level = None if level == "district" and _level_hint(header, opening) is None else level
     context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
     for text, pattern in ((header, DATE_PLACE), (header, SESSION_PLACE), (opening, OPENING_PLACE),
                           (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE), (header, TITLE_PLACE)):
         for match in pattern.finditer(text):
             names = _name_pattern().findall(match.group("place"))
-            if any(_of_level(name, level, plan_year) for name in names):
+            if any(_of_level(name, header_level, plan_year) for name in names):
                 return _describe(_resolve(names, context, plan_year=plan_year))
-    region = _most_named(clean.body, level or _self_level(clean.body), plan_year)
+    region = _most_named(clean.body, level, plan_year, context)
     return _describe(region) if region is not None else UNKNOWN
 
 
@@ -315,11 +317,11 @@ def _speaks_at(region: Region, level: str) -> bool:
     return region.level in LEVELS_OF_HINT[level] or (level == "city" and municipality)
 
 
-def _most_named(body: str, level: str | None, plan_year: int | None) -> Region | None:
+def _most_named(body: str, level: str | None, plan_year: int | None, context: str) -> Region | None:
     """The region of the report's level the body names most, by its full or its short name
     (容城县 or 容城, 新安县 or 新安): a report without a place in its header or opening still
     names its own county throughout. Among namesakes named as often (朝阳区 of 北京 and of 长春),
-    the one whose city or province the body also names wins; a county-level city that merely sits
+    the one whose city or province the page (`context`) also names wins; a county-level city that merely sits
     under the city the body names most (项城 in a 周口 report) does not."""
     counts: Counter[Region] = Counter()
     named: dict[Region, bool] = {}
@@ -329,7 +331,7 @@ def _most_named(body: str, level: str | None, plan_year: int | None) -> Region |
                 continue
             if region not in named:
                 parents = _ancestors(region)
-                named[region] = not parents or any(short_name(parent.name) in body for parent in parents)
+                named[region] = not parents or any(short_name(parent.name) in context for parent in parents)
             # A short name (资源, 新民) or a two-character one (和县 in 省、市和县) may be a word: it
             # counts only with the region's city or province named too (a province's, 江苏, always).
             if named[region] or (found == region.name and len(found) > 2):

@@ -326,3 +326,10 @@ def test_a_province_named_only_in_short_in_its_body():
             "江苏人民共享发展成果。\n二、2026年工作安排\n今年全省地区生产总值增长5%左右。")
     meta = metadata_of(text)
     assert (meta.region_code, meta.level, meta.plan_year) == ("320000", "province", 2026)
+
+
+def test_portal_chrome_loses_to_the_level_the_body_speaks_at():
+    """No opening formula (the copy starts at its review): 全市 says it is a city's report."""
+    text = ("河南省人民政府\n二O一三年政府工作报告\n一、2012年工作回顾\n2012年，全市生产总值增长11.5%，全市粮食总产连续增产。"
+            "驻马店产业集聚区建设加快，驻马店城市面貌明显改善，全市上下团结奋斗。\n二、2013年工作安排\n今年全市生产总值增长10%左右。")
+    assert metadata_of(text).region_code == "411700"
