@@ -239,12 +239,15 @@ _NOT_WORK_SUBJECTS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"国民经济和社会发展(?:年度)?计划|计划(?:执行情况|草案)"), "not a report: annual plan report"),
     (re.compile(r"政协|常务委员会|常委会"), "not a report: CPPCC or standing committee report"),
 )
+# The title of a document that is no report at all: …规划纲要（草案）, …预算草案, …计划.
+_OTHER_TITLE = re.compile(r"(?:纲要|规划|计划|预算|决算|草案)[)\uff09]?$")
 _ENTRUSTED = re.compile(r"受[^。,\uff0c]{0,20}(?:人民)?政府(?:的)?委托")
 _CPPCC = re.compile(r"^各位委员|各位委员[:\uff1a]")
 # A news item about a report speaks of it in the third person.
 _THIRD_PERSON = re.compile(
     r"(?<!我)代表[^。,\uff0c]{0,20}政府[^。]{0,6}向大会作(?:了)?(?:政府)?工作报告|《(?:政府工作)?报告》(?:说|指出|提出|强调|回顾|认为|显示)"
-    r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|报告(?:指出|提出|强调|显示|认为|要求|回顾)")
+    r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|报告(?:指出|提出|强调|显示|认为|要求|回顾)"
+    r"|作(?:政府)?工作报告时(?:说|指出|强调|表示)|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
 # Who the first person speaks for when it is not a government: 我代表市人民代表大会常务委员会 / 市中级人民法院.
 _SPEAKS_FOR = re.compile(r"我代表(?P<who>[^。,\uff0c;\uff1b]{2,40}?)(?:[,\uff0c]|向)")
 _OTHER_BODY = re.compile(r"常务委员会|常委会|人民法院|法院|人民检察院|检察院|政协|委员会")
@@ -306,7 +309,8 @@ def _not_work_report(page: PageText) -> str | None:
     first_person = _FIRST_PERSON.search("\n".join(lines[:40]))
     for line in [page.title or "", *lines[:TITLE_LINES]]:
         compact = _compact(line)
-        if len(compact) <= 60 and re.search(r"关于.{2,50}报告", compact) and not _WORK_REPORT_TITLE.search(compact):
+        titled = bool(re.search(r"关于.{2,50}报告", compact)) or (not first_person and bool(_OTHER_TITLE.search(compact)))
+        if len(compact) <= 60 and titled and not _WORK_REPORT_TITLE.search(compact):
             for pattern, reason in _NOT_WORK_SUBJECTS:
                 if pattern.search(compact):
                     return reason

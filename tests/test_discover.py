@@ -185,6 +185,16 @@ def test_real_report_shapes_are_reports(lines):
      "not a report: news about a report"),
     (["2005年政府工作报告解读", "今年的政府工作报告亮点纷呈，记者梳理了其中的关键数字。", *REVIEW, *PLAN],
      "look-alike: 解读"),
+    # the plan document itself: no salutation, no speaker, review and plan parts all the same
+    (["某某市国民经济和社会发展第十二个五年规划纲要", "第一章 发展基础和发展环境", "“十一五”时期，过去五年全市经济快速发展。",
+      *REVIEW, *REVIEW, "第二章 指导思想和发展目标", "今后五年经济社会发展的总体要求是：坚持科学发展。", *PLAN, *PLAN],
+     "not a report: five-year plan report"),
+    (["某某市2012年预算执行情况和2013年预算草案", "2012年，全市一般公共预算收入完成45亿元，过去一年财政运行平稳。", *REVIEW, *PLAN],
+     "not a report: budget report"),
+    (["市长王某某作政府工作报告", "1月8日上午，市长王某某在作政府工作报告时指出，过去一年全市经济平稳增长。", *REVIEW, *PLAN],
+     "not a report: news about a report"),
+    (["市十四届人大三次会议举行第二次全体会议", "会议听取和审议了市长王某某所作的政府工作报告，过去一年全市经济平稳增长。",
+      *REVIEW, *PLAN], "not a report: news about a report"),
 ])
 def test_texts_that_look_like_reports_are_skipped_with_their_reason(lines, reason):
     assert report_verdict(PageText("u", lines[0], tuple(lines))) == reason
