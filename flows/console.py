@@ -95,7 +95,7 @@ class RunProgress:
         self.console = console or Console(stderr=True)
         self.flow = flow
         self.last: pipeline.RunSummary | None = None
-        self.started = time.monotonic()
+        self.first_page: float | None = None
         columns: list[Any] = [SpinnerColumn(), TextColumn("[bold]{task.description}")]
         if total:
             columns.append(BarColumn(bar_width=20))
@@ -110,7 +110,9 @@ class RunProgress:
     def update(self, summary: pipeline.RunSummary) -> None:
         """The progress hook: called after every page and every loaded batch."""
         self.last = summary
-        rate = summary.pages_seen / max(time.monotonic() - self.started, 1e-6)
+        now = time.monotonic()
+        self.first_page = self.first_page or now  # the rate leaves out Prefect's start-up
+        rate = summary.pages_seen / max(now - self.first_page, 1.0)
         counts = (f"{summary.pages_seen} pages, {len(summary.failures)} failed · documents "
                   f"{summary.documents_new} new, {summary.documents_changed} changed · {rate:.1f} pages/s")
         self.progress.update(self.task, completed=summary.pages_seen, counts=counts, description=self.flow)
