@@ -532,6 +532,7 @@ def test_three_sectors_respectively_give_services_the_third() -> None:
     ("地区生产总值增长5%—5.5%。", "gdp", 5.0, 5.5, "range"),
     ("地区生产总值增长4.5-5%。", "gdp", 4.5, 5.0, "range"),
     ("地区生产总值按增长5%安排。", "gdp", 5.0, None, "exact"),
+    ("经济增长速度保持在9%左右。", "gdp", 9.0, None, "about"),
 ])
 def test_real_target_wordings(sentence: str, code: str, value: float, high: float | None, qualifier: str) -> None:
     rows = _rows("二、2018年工作安排\n今年主要预期目标是：" + sentence)
