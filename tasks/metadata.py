@@ -592,20 +592,21 @@ def _review_years(plan_year: int | None, opening: str, body: str) -> tuple[int |
 # -- speaker ----------------------------------------------------------------------------------
 
 def _speaker(header_lines: list[str], page_lines: Iterable[str] = ()) -> str | None:
-    """"区长 黄建文", "自治区主席艾尔肯·吐尼亚孜", "国务院总理 / 李克强" on two lines, a bare name just
-    before the salutation, or, failing those, the name a photo caption gives ("省长X作政府工作报告")."""
+    """"区长 黄建文", "自治区主席艾尔肯·吐尼亚孜", "国务院总理 / 李克强" on two lines; failing those, the
+    name a photo caption gives with its title ("省长X作政府工作报告"), then a bare name just before the
+    salutation (a weaker sign: 江苏要闻 reads as a name too)."""
     for index, line in enumerate(header_lines):
         match = SPEAKER.search(line)
         if match and not NOT_A_NAME.search(match["name"]):
             return _dotted(match["name"])
         if ENDS_WITH_TITLE.search(line) and index + 1 < len(header_lines) and _is_name(header_lines[index + 1]):
             return _dotted(header_lines[index + 1])
-    if header_lines and _is_name(header_lines[-1]):
-        return _dotted(header_lines[-1])
     for line in page_lines:
         match = SPEAKER_IN_CAPTION.search(SPACES.sub("", line))
         if match and not NOT_A_NAME.search(match["name"]):
             return _dotted(match["name"])
+    if header_lines and _is_name(header_lines[-1]):
+        return _dotted(header_lines[-1])
     return None
 
 
