@@ -57,8 +57,8 @@ TAIL_MARKER = re.compile(
 )
 # Single-block pages glue the tail onto the closing sentence: "…胜利召开! 推荐访问:…"
 GLUED_TAIL = re.compile(
-    r"(?<=[。!?\uff01\uff1f])\s*(?=(?:推荐访问|相关(?:文章|阅读|推荐|链接)|猜你喜欢|上一篇|下一篇|页[:\uff1a]\s*\[?\d|"
-    r"您需要登录后|分享到|责任编辑)[:\uff1a]?)"
+    r"(?<=[。!?\uff01\uff1f])\s*(?=(?:推荐访问|相关(?:文章|阅读|推荐|链接|报道)|猜你喜欢|上一篇|下一篇|页[:\uff1a]\s*\[?\d|"
+    r"您需要登录后|分享到|责任编辑|扫一扫|【?\s*打印本页|【?\s*关闭窗口|免责声明)[:\uff1a]?)"
 )
 # Chrome lines that may sit anywhere (header or body); short lines only, see `is_chrome_line`.
 CHROME_LINE = re.compile(

@@ -271,3 +271,8 @@ def test_an_official_site_name_is_not_taken_for_a_watermark_inside_the_report():
                           url="https://www.fujian.gov.cn/a.html", content_type="text/html", charset="utf-8")
     clean = clean_page(page)
     assert clean.watermarks_removed == () and sentence in clean.body
+
+
+def test_page_chrome_glued_onto_the_closing_sentence_is_split_off():
+    glued = CLOSING + "相关报道：代表热议政府工作报告 扫一扫在手机打开当前页【打印本页】【关闭窗口】"
+    assert clean_lines(*HEADER, *REPORT[:-1], glued).body == "\n".join(REPORT)
