@@ -296,7 +296,8 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
     header_level = None if level == "district" and _level_hint(header, opening) is None else level
     context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
     for text, pattern in ((header, DATE_PLACE), (header, SESSION_PLACE), (opening, OPENING_PLACE),
-                          (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE), (header, TITLE_PLACE)):
+                          (opening, DATE_PLACE), (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE),
+                          (header, TITLE_PLACE)):
         for match in pattern.finditer(text):
             names = _name_pattern().findall(match.group("place"))
             if any(_of_level(name, header_level, plan_year) for name in names):

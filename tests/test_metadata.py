@@ -333,3 +333,9 @@ def test_portal_chrome_loses_to_the_level_the_body_speaks_at():
     text = ("河南省人民政府\n二O一三年政府工作报告\n一、2012年工作回顾\n2012年，全市生产总值增长11.5%，全市粮食总产连续增产。"
             "驻马店产业集聚区建设加快，驻马店城市面貌明显改善，全市上下团结奋斗。\n二、2013年工作安排\n今年全市生产总值增长10%左右。")
     assert metadata_of(text).region_code == "411700"
+
+
+def test_a_session_line_in_the_opening_names_the_government():
+    text = ("标题：二O一三年政府工作报告\n各位代表：\n在驻马店市第三届人民代表大会第三次会议上，我代表市人民政府向大会报告工作，请予审议。\n"
+            "一、2012年工作回顾\n2012年，全市生产总值增长11.5%。\n二、2013年工作安排\n今年全市生产总值增长10%左右。")
+    assert (metadata_of(text).region_code, metadata_of(text).plan_year) == ("411700", 2013)
