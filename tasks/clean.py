@@ -78,7 +78,8 @@ CHROME_LINE_MAX = 80  # a longer line is prose, even if it mentions 来源: or �
 CAPTION = re.compile(
     r"(?:记者|通讯员|摄影)[\s\u4e00-\u9fff·、]{2,16}摄[)\uff09]?[。.]?$|^[(\uff08]?图[为:\uff1a/]|^[▲△■◆]|摄影[:\uff1a/]")
 CAPTION_MAX = 120
-CODE_TEXT = re.compile(r"\{[^{}]*[A-Za-z-]+\s*:[^{}]*\}|!important|\bfunction\s*\(|\bvar\s+\w+\s*=|</?[a-z]+[^>]*>")
+CODE_TEXT = re.compile(r"\{[^{}]*[A-Za-z-]+\s*:[^{}]*\}|!important|\bfunction\s*\(|\bvar\s+\w+\s*=|</?[a-z]+[^>]*>"
+                       r"|[{}]\s*$|^\s*[{}]|[a-z-]{3,}\s*:\s*[^;:{}]{1,40};")  # a rule over several lines
 # a toolbar ("下载 打印 全屏 收藏 【字号： 加大 还原 减小 】"): a run of very short lines that are not sentences
 TOOLBAR_CELL = 4
 TOOLBAR_RUN = 3

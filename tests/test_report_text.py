@@ -120,11 +120,13 @@ def test_an_official_page_keeps_only_the_report_and_not_its_repeat_after_the_clo
 
 
 def test_css_text_entities_footnote_marks_and_zero_width_characters_are_not_body_text():
-    text = clean_lines(*HEADER, *OPENING[:2], "footer {display: block !important;}", OPENING[2],
+    text = clean_lines(*HEADER, *OPENING[:2], "footer {display: block !important;}", ".TRS_Editor P{margin-top:5px;",
+                       "line-height:2;font-family:宋体;", "font-size:12pt;}", OPENING[2],
                        "全省生产总值达到5.4\u200b万亿元，增长5.1%[1]，城镇新增就业62万人［2］。",
                        "坚持&nbsp;稳中求进&ensp;工作总基调。", *REVIEW, *PLAN, CLOSING,
                        ".share-bar{float:right;margin:0 4px}", "扫一扫在手机打开当前页")
-    assert "footer" not in text.body and "share-bar" not in text.body
+    assert "footer" not in text.body and "share-bar" not in text.body and "TRS_Editor" not in text.body
+    assert "font" not in text.body
     assert "全省生产总值达到5.4万亿元，增长5.1%，城镇新增就业62万人。" in text.body
     assert "坚持 稳中求进 工作总基调。" in text.body
 
