@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shlex
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -102,8 +103,8 @@ class RunProgress:
         columns += [TextColumn("{task.fields[counts]}"), TimeElapsedColumn()]
         if total:
             columns += [TimeRemainingColumn(), TextColumn("left")]
-        self.progress = Progress(*columns, console=self.console, disable=not self.console.is_terminal,
-                                 transient=True, redirect_stdout=False, redirect_stderr=False)
+        # On a terminal rich routes other writes to stdout/stderr (a warning) above the live line.
+        self.progress = Progress(*columns, console=self.console, disable=not self.console.is_terminal, transient=True)
         # Until the first page: Prefect is starting (a temporary API server takes 5-20 s).
         self.task = self.progress.add_task(f"{flow}: starting Prefect", total=total, counts="")
 
@@ -131,7 +132,10 @@ class RunProgress:
 
 
 def run_report(db_path: Path, run_id: str) -> dict:
-    """The run's summary from the warehouse: its `runs` row, documents by level and plan year, failed pages."""
+    """The run's summary from the warehouse: its `runs` row and the documents it loaded by level and plan year.
+
+    A document is new when its first copy was seen in this run, changed when it existed before.
+    """
     with warehouse_db.connect_reader(db_path) as con:
         row = con.execute("SELECT * FROM runs WHERE run_id = ?", [run_id]).fetchone()
         if row is None:
@@ -175,8 +179,8 @@ def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Cal
         lines += [f"  {url}: {error}" for url, error in failures[:FAILED_SHOWN]]
         if len(failures) > FAILED_SHOWN:
             lines.append(f"  … and {len(failures) - FAILED_SHOWN} more")
-        lines.append(f"  all of them: govreports sql \"SELECT url, error FROM pages WHERE error IS NOT NULL "
-                     f"ORDER BY fetched_at DESC\" --db {report['warehouse']}")
+        query = "SELECT url, error FROM pages WHERE error IS NOT NULL ORDER BY fetched_at DESC"
+        lines.append(f"  all of them: govreports sql {shlex.quote(query)} --db {shlex.quote(report['warehouse'])}")
     lines += ["", f"warehouse: {report['warehouse']}"]
     return "\n".join(lines)
 
