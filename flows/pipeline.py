@@ -10,25 +10,29 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import logging
+import multiprocessing
+import os
 import queue
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from tasks.clean import clean_page
-from tasks.dedupe import DocumentGroup, group_copies
+from tasks.dedupe import DocumentGroup, Fingerprint, fingerprint, group_copies
 from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
 from tasks.metadata import extract_metadata
 from tasks.parse import ParseError, parse_document, read_local_file
 from tasks.records import Copy
-from tasks.segment import segment_many
+from tasks import segment
 from tasks.sources import Site
 from warehouse import db as warehouse_db
 from warehouse import load
@@ -98,38 +102,84 @@ def _progress(summary: RunSummary) -> None:
         hook(summary)
 
 
+# -- worker processes ------------------------------------------------------------------------
+
+# Per-report work (clean, metadata, fingerprint; indicators, segmentation) is
+# independent from report to report and is most of a run's CPU time, so a batch
+# of at least this many items goes to one worker process per core, started on
+# first use and kept for the process's life; the main process keeps what needs
+# the whole batch or the warehouse (reading files, grouping copies, loading).
+MIN_PARALLEL_ITEMS = 8
+_pool: ProcessPoolExecutor | None = None
+
+
+def _warm_worker() -> None:
+    segment._load()  # the segmenter's dictionary, once per worker
+
+
+def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
+    """`fn` over `items` in the worker processes when there are enough of them (else here); input order kept.
+
+    Workers come from a forkserver, not fork: Prefect and DuckDB run threads,
+    and forking a threaded process can deadlock.
+    """
+    global _pool
+    cores = len(os.sched_getaffinity(0))
+    if cores <= 1 or len(items) < MIN_PARALLEL_ITEMS:
+        return [fn(item) for item in items]
+    if _pool is None:
+        _pool = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver"),
+                                    initializer=_warm_worker)
+    return list(_pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4))))
+
+
 # -- stage steps on batches ------------------------------------------------------------------
+
+def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fingerprint | None]:
+    """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped."""
+    verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
+    if verdict is not None:
+        return Skip(report.url, verdict), None
+    clean = clean_page(report.page)
+    if len(clean.body) < MIN_BODY_CHARS:
+        return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
+    meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
+    copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
+    copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
+                clean=clean, meta=meta, raw_sha256=copy_sha)
+    return copy, fingerprint(clean.body) if fingerprinted else None
+
+
+def make_fingerprinted_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip], list[Fingerprint]]:
+    """Clean each report page and read its metadata and dedupe fingerprint; pages without a report body are skipped."""
+    copies, skips, prints = [], [], []
+    for made, print_ in parallel_map(functools.partial(_copy_of, fingerprinted=True), reports):
+        if isinstance(made, Skip):
+            skips.append(made)
+        else:
+            copies.append(made)
+            prints.append(print_)
+    return copies, skips, prints
+
 
 def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
     """Clean each report page and read its metadata; pages without a report body are skipped."""
-    copies, skips = [], []
-    for report in reports:
-        verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
-        if verdict is not None:
-            skips.append(Skip(report.url, verdict))
-            continue
-        clean = clean_page(report.page)
-        if len(clean.body) < MIN_BODY_CHARS:
-            skips.append(Skip(report.url, "not a report: no report body (各位代表 …) found"))
-            continue
-        meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
-        copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
-        copies.append(Copy(url=report.url, source_name=report.source_name, authority=report.authority,
-                           clean=clean, meta=meta, raw_sha256=copy_sha))
-    return copies, skips
+    made = parallel_map(functools.partial(_copy_of, fingerprinted=False), reports)
+    return [c for c, _ in made if isinstance(c, Copy)], [s for s, _ in made if isinstance(s, Skip)]
+
+
+def _analyse(canonical: Copy) -> tuple[list, segment.Segmentation]:
+    meta, body = canonical.meta, canonical.clean.body
+    return (extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+            segment.segment("", body))
 
 
 def analyse_groups(groups: list[DocumentGroup]) -> list[load.LoadedDocument]:
     """Extract indicators and segment every group's canonical body."""
-    docs = [(g.doc_id, g.canonical.clean.body) for g in groups]
-    segmentations = {s.doc_id: s for s in segment_many(docs)}
     loaded = []
-    for group in groups:
-        meta, body = group.canonical.meta, group.canonical.clean.body
-        seg = segmentations[group.doc_id]
+    for group, (indicators, seg) in zip(groups, parallel_map(_analyse, [g.canonical for g in groups])):
         loaded.append(load.LoadedDocument(
-            doc_id=group.doc_id, canonical=group.canonical, sources=group.members,
-            indicators=extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+            doc_id=group.doc_id, canonical=group.canonical, sources=group.members, indicators=indicators,
             tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
         ))
@@ -145,11 +195,13 @@ def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDo
     return counts
 
 
-def group_with_loaded(db_path: Path, copies: list[Copy]) -> list[DocumentGroup]:
-    """Group new copies together with the loaded documents they may be copies of."""
+def group_with_loaded(db_path: Path, copies: list[Copy],
+                      fingerprints: Sequence[Fingerprint | None] = ()) -> list[DocumentGroup]:
+    """Group new copies (with their fingerprints, when made already) together with the loaded documents they may be copies of."""
     with warehouse_db.connect_writer(db_path) as con:
         loaded = load.loaded_copies(con, {(c.meta.plan_year, c.meta.region_code) for c in copies})
-    groups = group_copies(loaded + copies)
+    loaded_prints = parallel_map(fingerprint, [c.clean.body for c in loaded])
+    groups = group_copies(loaded + copies, loaded_prints + list(fingerprints))
     return [g for g in groups if any("doc_id" not in c.extra for c, _ in g.members)]
 
 
@@ -220,10 +272,48 @@ def _iterate_async(agen: AsyncIterator, buffer: int = 256) -> Iterator:
         thread.join(timeout=30)
 
 
+def _in_background(items: Iterator, buffer: int = 256) -> Iterator:
+    """Items produced by a thread while the caller works on earlier ones (reading and archiving
+    saved files overlaps a batch's processing, as fetching does); order kept, errors re-raised here."""
+    ready: queue.Queue = queue.Queue(maxsize=buffer)
+    stop = threading.Event()
+
+    def offer(item: Any) -> bool:
+        """Queue an item unless the consumer has stopped; False when it has."""
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return True
+            except queue.Full:
+                continue
+        return False
+
+    def produce() -> None:
+        try:
+            for item in items:
+                if not offer(item):
+                    return
+        except BaseException as error:  # handed to the consumer, which re-raises it
+            offer(error)
+            return
+        offer(_DONE)
+
+    thread = threading.Thread(target=produce, name="read-files", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+
+
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
             config: FetchConfig, from_dir_authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
     if from_dir is not None:
-        yield from local_reports(from_dir, archive, known, from_dir_authority)
+        yield from _in_background(local_reports(from_dir, archive, known, from_dir_authority))
     if sites:
         yield from _iterate_async(crawl(sites, archive, known, config))
 
@@ -266,9 +356,9 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
 
 def _process_batch(db_path: Path, fetches: list[PageFetch], reports: list[ReportPage], summary: RunSummary,
                    runner: StageRunner) -> None:
-    copies, skips = runner("clean-and-identify", make_copies, reports) if reports else ([], [])
+    copies, skips, prints = runner("clean-and-identify", make_fingerprinted_copies, reports) if reports else ([], [], [])
     summary.skipped.extend((s.url, s.reason) for s in skips)
-    groups = runner("dedupe", group_with_loaded, db_path, copies) if copies else []
+    groups = runner("dedupe", group_with_loaded, db_path, copies, prints) if copies else []
     docs = runner("extract-and-segment", analyse_groups, groups) if groups else []
     counts = runner("load", load_batch, db_path, fetches, docs)
     summary.documents_new += counts.documents_new

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import hashlib
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -65,6 +65,23 @@ def shingle_hashes(key: str, k: int = SHINGLE) -> np.ndarray:
     hashes *= np.uint64(0xFF51AFD7ED558CCD)
     hashes ^= hashes >> np.uint64(33)
     return np.unique(hashes)
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    """What grouping needs of a copy: its match key's length (for ranking) and shingle hashes.
+
+    Computed where the copy is made (in a worker process, in parallel) so the
+    grouping step, which must see a whole batch at once, only compares.
+    """
+
+    key_length: int
+    shingles: np.ndarray
+
+
+def fingerprint(body: str) -> Fingerprint:
+    key = match_key(body)
+    return Fingerprint(len(key), shingle_hashes(key))
 
 
 def _shared(a: np.ndarray, b: np.ndarray) -> int:
@@ -147,10 +164,14 @@ def _likely_contained(a: np.ndarray, b: np.ndarray) -> bool:
     return np.count_nonzero(large[found] == sample) >= SAMPLE_CONTAINMENT * len(sample)
 
 
-def group_copies(copies: list[Copy]) -> list[DocumentGroup]:
-    """Cluster copies (new ones, and loaded canonical ones marked by extra['doc_id'])."""
-    keys = [match_key(c.clean.body) for c in copies]  # once per copy, for shingles and ranking
-    sets = [shingle_hashes(key) for key in keys]
+def group_copies(copies: list[Copy], fingerprints: Sequence[Fingerprint | None] = ()) -> list[DocumentGroup]:
+    """Cluster copies (new ones, and loaded canonical ones marked by extra['doc_id']).
+
+    `fingerprints`: the copies' fingerprints where already computed (None or missing: computed here).
+    """
+    given = list(fingerprints) + [None] * (len(copies) - len(fingerprints))
+    prints = [f if f is not None else fingerprint(c.clean.body) for c, f in zip(copies, given)]
+    sets = [f.shingles for f in prints]
     parent = list(range(len(copies)))
 
     def find(i: int) -> int:
@@ -169,7 +190,7 @@ def group_copies(copies: list[Copy]) -> list[DocumentGroup]:
         clusters.setdefault(find(index), []).append(index)
     groups = []
     for members in clusters.values():
-        best = min(members, key=lambda i: _rank(copies[i], len(keys[i])))
+        best = min(members, key=lambda i: _rank(copies[i], prints[i].key_length))
         group = DocumentGroup(canonical=copies[best])
         group.members = [(copies[i], round(_jaccard(sets[i], sets[best]), 4)) for i in members]
         groups.append(group)

@@ -104,10 +104,10 @@ class Skip:
 class Known:
     """What the warehouse knows about a URL, for conditional requests.
 
-    `parts`: for a report, its other pages and attachment as (url, role,
-    part_index), and whether each answered well last time (empty: none; None:
-    not known); with them a 304 on the report settles it without reading its
-    archived bytes again.
+    `parts`: for a report whose document is loaded, its other pages and
+    attachment as (url, role, part_index) and whether each answered well last
+    time (empty: none; None: not known, or not loaded); with them a 304 on the
+    report settles it without reading its archived bytes again.
     """
 
     etag: str | None

@@ -126,7 +126,11 @@ def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
         """
     ).fetchall():
         parts.setdefault(part_of, []).append((url, role, index, ok))
-    return {url: Known(etag=etag, last_modified=lm, raw_sha256=sha, parts=tuple(parts.get(url, ())))
+    # Only a page whose document is loaded may skip assembly on a 304: a page committed in one batch
+    # whose report (its parts, its document) was in a batch a kill cut short must be assembled again.
+    loaded = {url for (url,) in con.execute("SELECT DISTINCT url FROM document_sources").fetchall()}
+    return {url: Known(etag=etag, last_modified=lm, raw_sha256=sha,
+                       parts=tuple(parts.get(url, ())) if url in loaded else None)
             for url, etag, lm, sha in rows}
 
 
@@ -246,7 +250,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
     _bulk_insert(con, "segmentations", SEGMENTATION_COLUMNS,
                  [(d.doc_id, d.tokens, d.segmenter, d.segmenter_version, d.dict_sha256) for d in pending.values()])
     _bulk_insert(con, "indicators", INDICATOR_COLUMNS, [row for doc in pending.values() for row in _indicator_rows(doc)])
-    _bulk_insert(con, "terms", TERM_COLUMNS, [(d.doc_id, t, c) for d in pending.values() for t, c in d.terms.items()])
+    _insert_terms(con, list(pending.values()))
     return counts
 
 
@@ -288,7 +292,6 @@ INDICATOR_COLUMNS = {
     "unit": "string", "qualifier": "string", "is_estimate": "bool", "evidence": "string", "char_start": "int32",
     "char_end": "int32", "extractor_version": "string",
 }
-TERM_COLUMNS = {"doc_id": "string", "term": "string", "count": "int32"}
 def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple],
                  conflict: str = "") -> None:
     """Insert rows through an Arrow table: DuckDB's executemany manages ~1-3k rows/s, this ~100k."""
@@ -303,6 +306,24 @@ def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, 
         con.execute(f"INSERT INTO {table} ({', '.join(columns)}) SELECT * FROM _bulk_rows {conflict}")
     finally:
         con.unregister("_bulk_rows")
+
+
+def _insert_terms(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -> None:
+    """Terms column by column (thousands a document): no row tuples to build and take apart again."""
+    if not any(doc.terms for doc in docs):
+        return
+    import pyarrow as pa
+
+    arrow = pa.table({
+        "doc_id": pa.array([doc.doc_id for doc in docs for _ in range(len(doc.terms))], pa.string()),
+        "term": pa.array([term for doc in docs for term in doc.terms], pa.string()),
+        "count": pa.array([count for doc in docs for count in doc.terms.values()], pa.int32()),
+    })
+    con.register("_term_rows", arrow)
+    try:
+        con.execute("INSERT INTO terms (doc_id, term, count) SELECT * FROM _term_rows")
+    finally:
+        con.unregister("_term_rows")
 
 
 def record_skips(con: duckdb.DuckDBPyConnection, skips: Iterable[tuple[str, str]]) -> None:

@@ -1,0 +1,159 @@
+"""`govreports backfill --from-dir` over 1,500 real report texts against plain `jieba.lcut` over the same texts.
+
+The texts are the national reports (2005-2025), the 保定 county texts and the
+2026 provincial mirror texts from ../shared (or the test fixtures when it is
+missing), each copy year-shifted so every file is a distinct report, written to
+a temporary folder. Measured side by side, each in a fresh process, as a new
+user would run them:
+  - plain `jieba.lcut` over every text in one process (import and dictionary load included),
+  - `govreports backfill --from-dir DIR --db NEW` (the CLI as shipped: Prefect flow, all stages),
+  - the same command again (nothing new: must cost <= 5% of the first),
+  - `govreports reprocess` of that warehouse,
+with the wall time, peak RSS (the process and its workers) and warehouse size.
+Targets: backfill >= 1.5x faster than plain jieba, second run <= 5% of the first.
+
+    .venv/bin/python bench/backfill.py [--texts 1500] [--keep DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BIN = Path(sys.executable).parent
+YEAR = re.compile(r"(?<!\d)(19|20)\d\d(?=年)")
+SOURCES = [
+    (SHARED / "corpus" / "national", ROOT / "tests" / "fixtures" / "corpus" / "national"),
+    (SHARED / "real" / "baoding_counties" / "pages", ROOT / "tests" / "fixtures" / "real" / "segment"),
+    (SHARED / "real" / "prov2026_dev" / "pages", None),
+]
+TARGET_SPEEDUP = 1.5
+TARGET_NOOP = 0.05
+
+
+def base_texts() -> list[tuple[str, str]]:
+    """(name, text) of every source text; a test fixture stands in for a missing ../shared folder."""
+    texts = []
+    for shared, fallback in SOURCES:
+        folder = shared if shared.is_dir() else fallback
+        if folder is None:
+            continue
+        for path in sorted(folder.rglob("*.txt")):
+            texts.append((f"{folder.name}_{path.stem}", path.read_text(encoding="utf-8")))
+    return texts
+
+
+def shifted(text: str, years: int) -> str:
+    """Every 年-year moved by `years`: a distinct report for the same region."""
+    return YEAR.sub(lambda m: str(int(m.group(0)) + years), text) if years else text
+
+
+def write_texts(folder: Path, count: int) -> int:
+    """`count` year-shifted copies of the source texts in `folder`; returns their UTF-8 bytes."""
+    texts = base_texts()
+    size = 0
+    for i in range(count):
+        name, text = texts[i % len(texts)]
+        years = i // len(texts)
+        data = shifted(text, years).encode("utf-8")
+        (folder / f"{name}_{years:02d}.txt").write_bytes(data)
+        size += len(data)
+    return size
+
+
+JIEBA_CHILD = """
+import logging, sys, time
+from pathlib import Path
+import jieba
+jieba.setLogLevel(logging.WARNING)
+tokens = 0
+for path in sorted(Path(sys.argv[1]).glob("*.txt")):
+    tokens += len(jieba.lcut(path.read_text(encoding="utf-8")))
+print(tokens)
+"""
+
+
+# Runs the command and prints the peak RSS of its largest process (itself or a worker it waited for).
+MEASURE = """
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss, file=sys.stderr)
+sys.exit(code)
+"""
+
+
+def run(command: list[str], env: dict[str, str]) -> dict:
+    """Run one command in a fresh process: wall seconds, peak RSS (MB), its --json summary and the flow run's own seconds."""
+    start = time.perf_counter()
+    out = subprocess.run([sys.executable, "-c", MEASURE, *command], cwd=ROOT, env=env, capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if out.returncode:
+        raise RuntimeError(f"{command[:3]} failed ({out.returncode}):\n{out.stderr[-3000:]}")
+    summary = json.loads(out.stdout[out.stdout.find("{"):]) if "{" in out.stdout else {}
+    flow = None
+    if summary.get("started_at") and summary.get("finished_at"):
+        flow = (dt.datetime.fromisoformat(summary["finished_at"]) - dt.datetime.fromisoformat(summary["started_at"])).total_seconds()
+    return {"seconds": seconds, "flow_seconds": flow, "peak_rss_mb": int(out.stderr.strip().splitlines()[-1]) / 1024,
+            "summary": summary}
+
+
+def du(path: Path) -> int:
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--texts", type=int, default=1500)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    parser.add_argument("--skip-jieba", action="store_true", help="do not time plain jieba.lcut")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        work = args.keep or Path(tmp)
+        texts = work / "texts"
+        texts.mkdir(parents=True, exist_ok=True)
+        size = write_texts(texts, args.texts)
+        db = work / "warehouse.duckdb"
+        env = dict(os.environ, GOVREPORTS_DATA=str(work / "data"), PYTHONUNBUFFERED="1")
+        print(f"{args.texts} texts, {size / 1e6:.1f} MB UTF-8 in {texts}", flush=True)
+        results: dict[str, dict] = {}
+        if not args.skip_jieba:
+            results["jieba.lcut, one process"] = run([sys.executable, "-c", JIEBA_CHILD, str(texts)], env)
+        backfill = [str(BIN / "govreports"), "backfill", "--from-dir", str(texts), "--db", str(db), "--json"]
+        results["backfill --from-dir"] = run(backfill, env)
+        disk = du(work / "data") + db.stat().st_size
+        results["backfill again (nothing new)"] = run(backfill, env)
+        results["reprocess"] = run([str(BIN / "govreports"), "reprocess", "--db", str(db), "--json"], env)
+        print("| run | seconds | reports/s | flow run s (Prefect's start-up and shut-down excluded) | peak RSS MB |")
+        print("|---|---:|---:|---:|---:|")
+        for label, r in results.items():
+            flow = f"{r['flow_seconds']:.1f}" if r["flow_seconds"] is not None else "–"
+            print(f"| {label} | {r['seconds']:.1f} | {args.texts / r['seconds']:.1f} | {flow} | {r['peak_rss_mb']:.0f} |")
+        first = results["backfill --from-dir"]["seconds"]
+        loaded = results["backfill --from-dir"]["summary"]
+        print(f"warehouse + raw archive: {disk / 1e6:.0f} MB; first run: {loaded.get('documents_new')} documents, "
+              f"{loaded.get('indicators_loaded')} indicators, {len(loaded.get('failed_pages', []))} failed pages")
+        if "jieba.lcut, one process" in results:
+            speedup = results["jieba.lcut, one process"]["seconds"] / first
+            print(f"backfill vs jieba.lcut: {speedup:.2f}x faster (target >= {TARGET_SPEEDUP}x: "
+                  f"{'met' if speedup >= TARGET_SPEEDUP else 'NOT met'})")
+        noop = results["backfill again (nothing new)"]["seconds"] / first
+        print(f"second run: {noop * 100:.1f}% of the first (target <= {TARGET_NOOP * 100:.0f}%: "
+              f"{'met' if noop <= TARGET_NOOP else 'NOT met'})")
+        flows = [results[k]["flow_seconds"] for k in ("backfill --from-dir", "backfill again (nothing new)")]
+        if None not in flows:
+            print(f"flow runs alone: second {flows[1]:.1f} s = {flows[1] / flows[0] * 100:.1f}% of the first {flows[0]:.1f} s")
+        print(json.dumps({k: round(v["seconds"], 2) for k, v in results.items()}))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+"""The pipeline's worker processes and no-op runs: same rows as in one process, nothing parsed twice."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from flows import pipeline
+from tasks import parse
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TABLES = {
+    "documents": "doc_id, region_code, plan_year, body, source_count, extractor_version",
+    "document_sources": "doc_id, url, authority, copy_sha256, similarity",
+    "indicators": "doc_id, indicator, basis, metric, period_start, period_end, value, unit, char_start",
+    "terms": "doc_id, term, count",
+    "segmentations": "doc_id, tokens, segmenter, segmenter_version, dict_sha256",
+}
+
+
+def snapshot(db: Path) -> dict[str, list]:
+    with duckdb.connect(str(db), read_only=True) as con:
+        return {table: sorted(con.execute(f"SELECT {cols} FROM {table}").fetchall(), key=repr)
+                for table, cols in TABLES.items()}
+
+
+@pytest.fixture()
+def saved(tmp_path: Path) -> Path:
+    """Twelve report texts: national reports and real county and provincial mirror texts."""
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    texts = sorted((FIXTURES / "corpus" / "national").glob("*.txt"))[:6] + sorted((FIXTURES / "real" / "segment").glob("*.txt"))
+    for path in texts[:12]:
+        shutil.copy(path, folder / path.name)
+    return folder
+
+
+def test_worker_processes_load_what_one_process_loads(saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "parallel-data"))
+    parallel = pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "parallel.duckdb", sites=[], from_dir=saved)
+    assert pipeline._pool is not None  # batches of 8+ items went to the workers
+    monkeypatch.setattr(pipeline, "MIN_PARALLEL_ITEMS", 10**9)
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "serial-data"))
+    serial = pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "serial.duckdb", sites=[], from_dir=saved)
+    assert parallel.documents_new == serial.documents_new >= 10
+    assert snapshot(tmp_path / "parallel.duckdb") == snapshot(tmp_path / "serial.duckdb")
+
+
+def test_a_second_run_over_unchanged_files_parses_nothing(saved: Path, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    db = tmp_path / "w.duckdb"
+    first = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
+    before = snapshot(db)
+
+    def no_parsing(path: Path) -> None:
+        raise AssertionError(f"{path} parsed again")
+
+    monkeypatch.setattr(pipeline, "read_local_file", no_parsing)
+    again = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
+    assert first.documents_new >= 10 and again.documents_new == again.documents_changed == 0
+    assert again.pages_unchanged == again.pages_seen == first.pages_seen
+    assert snapshot(db) == before
+    (saved / "extra.txt").write_text((saved / sorted(p.name for p in saved.iterdir())[0]).read_text(encoding="utf-8")
+                                     .replace("各位代表", "各位代表：新增", 1), encoding="utf-8")
+    monkeypatch.setattr(pipeline, "read_local_file", parse.read_local_file)
+    third = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
+    assert third.pages_seen == first.pages_seen + 1 and third.pages_unchanged == first.pages_seen
