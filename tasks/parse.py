@@ -53,6 +53,7 @@ _CHROME_TOKEN = re.compile(rf"^(?:{_CHROME_PARTS})(?:[-_]|$)|[-_](?:{_CHROME_PAR
 _SPACES = (" ", "\t", "\n", "\r", "\xa0", "\u3000")
 _TOLERATED_BAD_CHARS = 3  # replacement characters a right charset may still leave
 _LINE_COST = 20.0
+_PROSE_END = tuple("。！？!?…”")  # a line ending a sentence is prose however short: no line cost
 _ASCII_PER_CHAR = 3  # ASCII letters, digits, URLs and dates say about a third as much as a CJK character
 _MAX_LINK_TEXT = 60  # longer text inside <a> is prose caught in an unclosed link
 _LINK_WEIGHT = 2.0
@@ -430,12 +431,15 @@ def line_value(line: str, link_chars: int, chrome: bool) -> float:
     """How much a line reads like article prose: text outside links, minus a fixed cost per line.
 
     Navigation, date/source lines and link lists come out negative, so a
-    container gains by holding paragraphs and loses by holding chrome.
+    container gains by holding paragraphs and loses by holding chrome. A
+    line that ends a sentence pays no cost: a post of short sentences still
+    beats the longer date-and-source line above it.
     """
     spaces = line.count(" ")
     wide = (len(line.encode("utf-8")) - len(line)) // 2  # CJK characters and punctuation: 3 bytes in UTF-8
     chars = wide + (len(line) - spaces - wide) / _ASCII_PER_CHAR
-    value = chars - link_chars - _LINK_WEIGHT * link_chars - _LINE_COST
+    cost = _LINE_COST if not line.endswith(_PROSE_END) or link_chars else 0.0
+    value = chars - link_chars - _LINK_WEIGHT * link_chars - cost
     if value > 0 and chrome:
         value = (value - _LINE_COST) * _CHROME_FACTOR  # chrome needs twice the text to count, and counts little
     return value

@@ -253,6 +253,12 @@ def test_wechat_sections_entities_crlf_and_a_strong_split_sentence():
     assert lines[4].replace(" ", "") == "各位代表，我们要坚定信心，奋发有为。"
 
 
+def test_a_post_of_short_sentences_beats_the_longer_date_and_source_line_above_it():
+    body = ('<div class="article"><h1>通知</h1><div class="info">发布时间：2018-02-09 来源：某某区人民政府办公室 浏览次数：1024</div>'
+            '<div class="TRS_Editor"><p>一图读懂政府工作报告。</p><p>数据来源：区统计局。</p></div></div>')
+    assert _lines(_page(body))[-2:] == ["一图读懂政府工作报告。", "数据来源：区统计局。"]
+
+
 def test_a_stray_closing_html_tag_mid_page_keeps_the_rest_of_the_article():
     paragraphs = report_paragraphs(6)
     body = f'<div class="content">{"".join(f"<p>{p}</p>" for p in paragraphs[:3])}</html>{"".join(f"<p>{p}</p>" for p in paragraphs[3:])}</div>'
