@@ -87,7 +87,8 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
 
     status = pa.table({
         "url": pa.array(list(latest), pa.string()),
-        "ok": pa.array([f.error is None and f.raw_sha256 is not None for f in latest.values()], pa.bool_()),
+        "ok": pa.array([f.error is None and (f.raw_sha256 is not None or f.not_modified) for f in latest.values()],
+                       pa.bool_()),
         "http_status": pa.array([f.http_status for f in latest.values()], pa.int32()),
         "error": pa.array([f.error for f in latest.values()], pa.string()),
         "since": pa.array([f.fetched_at for f in latest.values()], pa.string()),
