@@ -247,7 +247,7 @@ _CPPCC = re.compile(r"^各位委员|各位委员[:\uff1a]")
 _THIRD_PERSON = re.compile(
     r"(?<!我)代表[^。,\uff0c]{0,20}政府[^。]{0,6}向大会作(?:了)?(?:政府)?工作报告|《(?:政府工作)?报告》(?:说|指出|提出|强调|回顾|认为|显示)"
     r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|报告(?:指出|提出|强调|显示|认为|要求|回顾)"
-    r"|作(?:政府)?工作报告时(?:说|指出|强调|表示)|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
+    r"|(?<!工作)报告(?:说|称)[，,：:]|作(?:政府)?工作报告时(?:说|指出|强调|表示)|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
 # Who the first person speaks for when it is not a government: 我代表市人民代表大会常务委员会 / 市中级人民法院.
 _SPEAKS_FOR = re.compile(r"我代表(?P<who>[^。,\uff0c;\uff1b]{2,40}?)(?:[,\uff0c]|向)")
 _OTHER_BODY = re.compile(r"常务委员会|常委会|人民法院|法院|人民检察院|检察院|政协|委员会")
@@ -320,7 +320,11 @@ def _not_work_report(page: PageText) -> str | None:
             if pattern.search(opening["subject"]):
                 return reason
     if _ENTRUSTED.search(head) and not first_person:
-        return "not a report: budget or plan report (受…政府委托)"
+        titles = "\n".join(line for line in [page.title or "", *lines[:TITLE_LINES]] if len(line) <= 60)
+        for pattern, reason in _NOT_WORK_SUBJECTS[1:3]:  # 关于…预算执行情况…, …计划草案
+            if pattern.search(titles):
+                return reason
+        return "not a report: delivered on the government's behalf (受…政府委托)"
     if not first_person and not _has_salutation(lines) and _THIRD_PERSON.search("\n".join(lines[:HEAD_LINES * 2])):
         return "not a report: news about a report"
     if _CPPCC.search(head) and not first_person:

@@ -193,6 +193,11 @@ def test_real_report_shapes_are_reports(lines):
      "not a report: budget report"),
     (["市长王某某作政府工作报告", "1月8日上午，市长王某某在作政府工作报告时指出，过去一年全市经济平稳增长。", *REVIEW, *PLAN],
      "not a report: news about a report"),
+    (["某某县人民政府关于全县安全生产工作情况的报告", "主任、各位副主任、各位委员：",
+      "受县人民政府委托，我向会议报告全县安全生产工作情况，请予审议。", *REVIEW],
+     "not a report: delivered on the government's behalf (受…政府委托)"),
+    (["代表热议政府工作报告", "报告说，过去一年全市经济平稳增长，各项事业全面进步。", *REVIEW, *PLAN],
+     "not a report: news about a report"),
     (["市十四届人大三次会议举行第二次全体会议", "会议听取和审议了市长王某某所作的政府工作报告，过去一年全市经济平稳增长。",
       *REVIEW, *PLAN], "not a report: news about a report"),
 ])
