@@ -630,7 +630,9 @@ def _build_row(
         else:
             period = (ctx.review_end, ctx.review_end)
     else:
-        last = until or (ctx.plan_year + 4 if multi else ctx.plan_year)
+        # a growth rate over a span says so (年均, 五年, 到20XX年); a bare one is the plan year's
+        span = multi and (metric != "growth" or bool(_SPAN_RE.search(sentence)) or bool(_MULTI_SENTENCE_RE.search(sentence)))
+        last = until or (ctx.plan_year + 4 if span else ctx.plan_year)
         if metric in ("cagr", "cumulative"):
             period = (ctx.plan_year, until or ctx.plan_year + 4)
         else:

@@ -543,3 +543,11 @@ def test_real_target_wordings(sentence: str, code: str, value: float, high: floa
 def test_a_qualifier_closing_a_run_covers_each_figure() -> None:
     rows = _rows("二、2018年工作安排\n城乡居民人均可支配收入分别增长5%、6.5%左右。")
     assert {(r.indicator, r.value, r.qualifier) for r in rows} == {("urban_income", 5.0, "about"), ("rural_income", 6.5, "about")}
+
+
+def test_a_bare_growth_rate_in_a_five_year_part_is_the_plan_years() -> None:
+    """Only 年均/五年/到20XX年 make a rate span years; a level there is still the end of the plan."""
+    body = FIVE_YEAR_THEN_YEAR + "新增规模以上工业企业20家以上，规模以上工业增加值同比增长8%以上，全县生产总值突破300亿元。"
+    keys = _keys(body, plan=2017, start=2016, end=2016)
+    assert ("industrial_value_added", "target", "growth", 2017, 2017, 8.0) in keys
+    assert ("gdp", "target", "level", 2021, 2021, 3e10) in keys
