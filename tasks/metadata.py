@@ -38,6 +38,7 @@ NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 OPENING_LEVEL = re.compile(r"我代表(?P<word>自治区|省|自治州|州|盟|市|区|县|旗)(?:人民)?政府")
 SPEAKER_LEVEL = re.compile(r"(?<![副])(?P<word>省|市|区|县|旗|州|盟)长(?=[\u4e00-\u9fff·]{2,8})")
 SELF_REFERENCE = re.compile(r"(?:全|我|本)(?P<word>省|市|区|县|旗|州)(?![委长])")
+BODY_OVERRULES = 3  # mentions of another region that outweigh a title the body never repeats
 LEVELS_OF_HINT = {"city": {"city", "county"}, "county": {"county"}, "district": {"district"},
                   "province": {"province"}}
 LEVEL_OF_WORD = {"省": "province", "自治区": "province", "市": "city", "自治州": "city", "州": "city",
@@ -301,9 +302,25 @@ def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None
         for match in pattern.finditer(text):
             names = _name_pattern().findall(match.group("place"))
             if any(_of_level(name, header_level, plan_year) for name in names):
-                return _describe(_resolve(names, context, plan_year=plan_year))
+                region = _resolve(names, context, plan_year=plan_year)
+                if pattern in (SPEAKER_PLACE, TITLE_PLACE):
+                    region = _unless_body_disagrees(region, clean.body, level, plan_year, context)
+                return _describe(region)
     region = _most_named(clean.body, level, plan_year, context)
     return _describe(region) if region is not None else UNKNOWN
+
+
+def _unless_body_disagrees(region: Region, body: str, level: str | None, plan_year: int | None,
+                           context: str) -> Region:
+    """A title or page line is a mirror's label and may be wrong (唐县 over a 高唐县 report): when the
+    body never names that region but names another of its level throughout, the body wins."""
+    mentions = Counter(_mention_pattern().findall(body))
+    if mentions[region.name] or mentions[short_name(region.name)]:
+        return region
+    named = _most_named(body, level or region.level, plan_year, context)
+    if named is None or named == region:
+        return region
+    return named if mentions[named.name] + mentions[short_name(named.name)] >= BODY_OVERRULES else region
 
 
 def _of_level(name: str, level: str | None, plan_year: int | None) -> bool:

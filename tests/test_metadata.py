@@ -339,3 +339,11 @@ def test_a_session_line_in_the_opening_names_the_government():
     text = ("标题：二O一三年政府工作报告\n各位代表：\n在驻马店市第三届人民代表大会第三次会议上，我代表市人民政府向大会报告工作，请予审议。\n"
             "一、2012年工作回顾\n2012年，全市生产总值增长11.5%。\n二、2013年工作安排\n今年全市生产总值增长10%左右。")
     assert (metadata_of(text).region_code, metadata_of(text).plan_year) == ("411700", 2013)
+
+
+def test_a_mirror_title_the_body_never_repeats_loses_to_the_body():
+    """A mirror filed a 高唐县 report under 唐县: the body names 高唐 throughout, never 唐县."""
+    text = "唐县2021年政府工作报告\n" + county_body(2021, mentions="高唐县工业经济稳中有进，高唐获评省级文明县城，高唐县融入聊城发展。")
+    assert metadata_of(text).region_code == "371526"
+    same = "唐县2021年政府工作报告\n" + county_body(2021, mentions="全县农业特色产业壮大，融入保定发展。")
+    assert metadata_of(same).region_code == "130627"  # a body naming nothing else leaves the title alone
