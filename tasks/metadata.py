@@ -314,7 +314,7 @@ def _unless_body_disagrees(region: Region, body: str, level: str | None, plan_ye
                            context: str) -> Region:
     """A title or page line is a mirror's label and may be wrong (唐县 over a 高唐县 report): when the
     body never names that region but names another of its level throughout, the body wins."""
-    mentions = Counter(_mention_pattern().findall(body))
+    mentions = _mentions(body)
     if mentions[region.name] or mentions[short_name(region.name)]:
         return region
     named = _most_named(body, level or region.level, plan_year, context)
@@ -343,7 +343,7 @@ def _most_named(body: str, level: str | None, plan_year: int | None, context: st
     under the city the body names most (项城 in a 周口 report) does not."""
     counts: Counter[Region] = Counter()
     named: dict[Region, bool] = {}
-    for found, count in Counter(_mention_pattern().findall(body)).items():
+    for found, count in _mentions(body).items():
         for region in _by_mention().get(found, []):
             if not ((level is None or _speaks_at(region, level)) and _listed(region, plan_year)):
                 continue
@@ -378,10 +378,30 @@ def _by_mention() -> dict[str, list[Region]]:
 
 
 @cache
-def _mention_pattern() -> re.Pattern[str]:
-    """Full and short names, longest first: 高唐县 is read before 唐县, 米易县 before 易县."""
-    names = sorted(_by_mention(), key=lambda name: (-len(name), name))
-    return re.compile("|".join(map(re.escape, names)))
+def _mention_lengths() -> dict[str, tuple[int, ...]]:
+    """For each first character, the lengths of the names starting with it, longest first."""
+    lengths: dict[str, set[int]] = {}
+    for name in _by_mention():
+        lengths.setdefault(name[0], set()).add(len(name))
+    return {first: tuple(sorted(found, reverse=True)) for first, found in lengths.items()}
+
+
+def _mentions(body: str) -> Counter[str]:
+    """Full and short names in the body, longest first at each place and without overlaps: 高唐县 is
+    read before 唐县, 米易县 before 易县. A scan by first character: a regex alternation of the
+    7,000 names took 130 ms a report, this takes a few."""
+    names, lengths = _by_mention(), _mention_lengths()
+    found: Counter[str] = Counter()
+    index, end = 0, len(body)
+    while index < end:
+        for length in lengths.get(body[index], ()):
+            if body[index:index + length] in names:
+                found[body[index:index + length]] += 1
+                index += length
+                break
+        else:
+            index += 1
+    return found
 
 
 def _self_level(body: str) -> str | None:
