@@ -152,6 +152,9 @@ PLAN = [
     ["易县人民政府县长刘杰", "各位代表：", "现在，我代表易县人民政府，向大会报告政府工作，请予审议。", *REVIEW],
     # a CPPCC consultation draft of the government's report: 各位委员, but the government speaks
     ["政府工作报告", "（政治协商稿）", "各位委员：", "现在，我代表清苑县人民政府向大会报告工作。请提出宝贵意见。", *REVIEW],
+    # no salutation, and it quotes the party congress's report in its first lines
+    ["一、2017年工作回顾", "党的十九大报告指出，中国特色社会主义进入新时代。过去一年，全县上下认真学习贯彻党的十九大精神。",
+     *REVIEW, *REVIEW, *PLAN],
     # a work report that also submits the five-year plan outline
     ["各位代表：", "现在，我代表市人民政府，向大会报告政府工作，并提请审议《某某市国民经济和社会发展第十四个五年规划和"
      "二〇三五年远景目标纲要（草案）》，请予审议。", *REVIEW],
