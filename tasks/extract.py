@@ -219,8 +219,10 @@ _ESTIMATE_RE = re.compile(r"预计")
 _THIS_YEAR_RE = re.compile(r"今年|年内|本年度")
 # A figure is over a span only when the sentence says so (年均, 五年, 到2025年, 累计, 十四五期间).
 _SPAN_RE = re.compile(r"年均|平均每年|每年平均|五年|[到至]\d{4}年|累计|十[一二三四五六]五(?:”)?(?:期间|时期|末)")
+# The first clause of an enumerated paragraph that names its time (三、2017年政府工作安排…,
+# 二、今后五年…): a part heading run into its text, read whole (一、主要目标任务圆满完成 is no plan).
 _GLUED_HEADING_RE = re.compile(
-    r"^[一二三四五六七八九十]+、[^。，,；;：:]{0,24}?(?:回顾|总结|安排|任务|部署|打算|目标|要求|重点工作)")
+    r"^[一二三四五六七八九十]+、(?=[^。，,；;：:！？!?]{0,20}(?:\d{4}\s*年|今年|明年|五年|十[一二三四五六]五))[^。，,；;：:！？!?]{2,30}")
 
 
 @dataclass

@@ -551,3 +551,14 @@ def test_a_bare_growth_rate_in_a_five_year_part_is_the_plan_years() -> None:
     keys = _keys(body, plan=2017, start=2016, end=2016)
     assert ("industrial_value_added", "target", "growth", 2017, 2017, 8.0) in keys
     assert ("gdp", "target", "level", 2021, 2021, 3e10) in keys
+
+
+@pytest.mark.parametrize("review_item", [
+    "一、主要目标任务圆满完成，全县地区生产总值增长6.5%，一般公共预算收入增长8%。",
+    "二、重点工作扎实推进，全县地区生产总值增长6.5%，一般公共预算收入增长8%。",
+])
+def test_an_enumerated_review_item_is_no_plan_heading(review_item: str) -> None:
+    body = f"一、2019年工作回顾\n{review_item}\n二、2020年工作安排\n今年全县地区生产总值增长6%。"
+    keys = _keys(body, plan=2020, start=2019, end=2019)
+    assert {k for k in keys if k[0] == "gdp"} == {("gdp", "actual", "growth", 2019, 2019, 6.5),
+                                                ("gdp", "target", "growth", 2020, 2020, 6.0)}
