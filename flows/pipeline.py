@@ -117,8 +117,9 @@ def _warm_worker() -> None:
     segment._load()  # the segmenter's dictionary, once per worker
 
 
-def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
-    """`fn` over `items` in the worker processes when there are enough of them (else here); input order kept.
+def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
+    """Start `fn` over `items` in the worker processes when there are enough of them; the results, in input
+    order, as they come (a small list is worked here, when the results are read).
 
     Workers come from a forkserver, not fork: Prefect and DuckDB run threads,
     and forking a threaded process can deadlock.
@@ -126,11 +127,16 @@ def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
     global _pool
     cores = len(os.sched_getaffinity(0))
     if cores <= 1 or len(items) < MIN_PARALLEL_ITEMS:
-        return [fn(item) for item in items]
+        return (fn(item) for item in items)
     if _pool is None:
         _pool = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver"),
                                     initializer=_warm_worker)
-    return list(_pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4))))
+    return _pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4)))
+
+
+def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
+    """`fn` over `items`, in the worker processes when there are enough of them; input order kept."""
+    return list(submit(fn, items))
 
 
 # -- stage steps on batches ------------------------------------------------------------------
@@ -150,10 +156,10 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
     return copy, fingerprint(clean.body) if fingerprinted else None
 
 
-def make_fingerprinted_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip], list[Fingerprint]]:
-    """Clean each report page and read its metadata and dedupe fingerprint; pages without a report body are skipped."""
+def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> tuple[list[Copy], list[Skip], list[Fingerprint]]:
+    """A batch's copies (cleaned, with metadata and dedupe fingerprint) and skipped pages, as the workers finish them."""
     copies, skips, prints = [], [], []
-    for made, print_ in parallel_map(functools.partial(_copy_of, fingerprinted=True), reports):
+    for made, print_ in made:
         if isinstance(made, Skip):
             skips.append(made)
         else:
@@ -333,6 +339,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             known = load.known_pages(con)
         fetches: list[PageFetch] = []
         reports: list[ReportPage] = []
+        batch: _Batch | None = None
         for item in acquire(sites, from_dir, archive, known, config, from_dir_authority):
             if isinstance(item, PageFetch):
                 summary.count(item)
@@ -343,9 +350,10 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             elif item.changed:
                 reports.append(item)
             if len(reports) >= batch_size:
-                _process_batch(db_path, fetches, reports, summary, runner)
+                batch = _advance(db_path, batch, (fetches, reports), summary, runner)
                 fetches, reports = [], []
-        _process_batch(db_path, fetches, reports, summary, runner)
+        last = _advance(db_path, batch, (fetches, reports), summary, runner)
+        _advance(db_path, last, None, summary, runner)
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
             load.record_skips(con, summary.skipped)
@@ -354,13 +362,31 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
     return summary
 
 
-def _process_batch(db_path: Path, fetches: list[PageFetch], reports: list[ReportPage], summary: RunSummary,
-                   runner: StageRunner) -> None:
-    copies, skips, prints = runner("clean-and-identify", make_fingerprinted_copies, reports) if reports else ([], [], [])
+@dataclass
+class _Batch:
+    """A batch of fetches and report pages whose copies are being made in the workers."""
+
+    fetches: list[PageFetch]
+    reports: int
+    made: Iterator[tuple[Copy | Skip, Fingerprint | None]]
+
+    @classmethod
+    def start(cls, fetches: list[PageFetch], reports: list[ReportPage]) -> _Batch:
+        return cls(fetches, len(reports), submit(functools.partial(_copy_of, fingerprinted=True), reports))
+
+
+def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetch], list[ReportPage]] | None,
+             summary: RunSummary, runner: StageRunner) -> _Batch | None:
+    """Take `ready` through dedupe, extraction and load; start the `following` batch's copies just before
+    the load, so the workers make them while this process writes (both cores busy). Returns that batch."""
+    if ready is None:
+        return _Batch.start(*following) if following is not None else None
+    copies, skips, prints = runner("clean-and-identify", collect_copies, ready.made) if ready.reports else ([], [], [])
     summary.skipped.extend((s.url, s.reason) for s in skips)
     groups = runner("dedupe", group_with_loaded, db_path, copies, prints) if copies else []
     docs = runner("extract-and-segment", analyse_groups, groups) if groups else []
-    counts = runner("load", load_batch, db_path, fetches, docs)
+    started = _Batch.start(*following) if following is not None else None
+    counts = runner("load", load_batch, db_path, ready.fetches, docs)
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed
     summary.indicators_loaded += counts.indicators_loaded
@@ -371,3 +397,4 @@ def _process_batch(db_path: Path, fetches: list[PageFetch], reports: list[Report
             "doc_id": doc.doc_id[:12], "region": m.region_name, "region_code": m.region_code,
             "plan_year": m.plan_year, "sources": len(doc.sources), "indicators": len(doc.indicators),
         })
+    return started

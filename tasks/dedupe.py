@@ -190,7 +190,7 @@ def group_copies(copies: list[Copy], fingerprints: Sequence[Fingerprint | None] 
         clusters.setdefault(find(index), []).append(index)
     groups = []
     for members in clusters.values():
-        best = min(members, key=lambda i: _rank(copies[i], prints[i].key_length))
+        best = members[0] if len(members) == 1 else min(members, key=lambda i: _rank(copies[i], prints[i].key_length))
         group = DocumentGroup(canonical=copies[best])
         group.members = [(copies[i], round(_jaccard(sets[i], sets[best]), 4)) for i in members]
         groups.append(group)

@@ -40,7 +40,9 @@ def saved(tmp_path: Path) -> Path:
 
 def test_worker_processes_load_what_one_process_loads(saved: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "parallel-data"))
-    parallel = pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "parallel.duckdb", sites=[], from_dir=saved)
+    # batches of 8: the second batch's copies are made in the workers while the first loads
+    parallel = pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "parallel.duckdb", sites=[], from_dir=saved,
+                                     batch_size=8)
     assert pipeline._pool is not None  # batches of 8+ items went to the workers
     monkeypatch.setattr(pipeline, "MIN_PARALLEL_ITEMS", 10**9)
     monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "serial-data"))
