@@ -49,6 +49,8 @@ def test_worker_processes_load_what_one_process_loads(saved: Path, tmp_path: Pat
     serial = pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "serial.duckdb", sites=[], from_dir=saved)
     assert parallel.documents_new == serial.documents_new >= 10
     assert snapshot(tmp_path / "parallel.duckdb") == snapshot(tmp_path / "serial.duckdb")
+    with duckdb.connect(str(tmp_path / "parallel.duckdb"), read_only=True) as con:  # terms has no key: unique by construction
+        assert con.execute("SELECT count(*) = count(DISTINCT (doc_id, term)) FROM terms").fetchone()[0]
 
 
 def test_a_second_run_over_unchanged_files_parses_nothing(saved: Path, tmp_path: Path,
@@ -71,3 +73,23 @@ def test_a_second_run_over_unchanged_files_parses_nothing(saved: Path, tmp_path:
     monkeypatch.setattr(pipeline, "read_local_file", parse.read_local_file)
     third = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
     assert third.pages_seen == first.pages_seen + 1 and third.pages_unchanged == first.pages_seen
+
+
+def test_terms_lose_their_key_and_keep_their_rows(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Migration 020 on a warehouse made before it: rows kept, no primary-key index left to check per insert."""
+    from warehouse import db as warehouse_db
+
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for path in sorted(warehouse_db.MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) < 20:
+            shutil.copy(path, older / path.name)
+    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", older)
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        con.execute("INSERT INTO terms VALUES ('d1', '数字经济', 3), ('d1', '营商环境', 1)")
+    monkeypatch.undo()
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        assert sorted(con.execute("SELECT * FROM terms").fetchall()) == [("d1", "数字经济", 3), ("d1", "营商环境", 1)]
+        keys = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'terms' "
+                           "AND constraint_type = 'PRIMARY KEY'").fetchone()[0]
+        assert keys == 0

@@ -245,7 +245,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
     _bulk_insert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), conflict="""
         ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
             similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""")
-    _delete_documents(con, list(pending))
+    _delete_documents(con, [doc_id for doc_id in pending if doc_id in versions])  # a new document has no rows yet
     _bulk_insert(con, "documents", DOCUMENT_COLUMNS,
                  [_document_row(doc, now, len(listed[doc.doc_id])) for doc in pending.values()])
     _bulk_insert(con, "segmentations", SEGMENTATION_COLUMNS,
