@@ -152,7 +152,7 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
 
     Args:
         urls: listing pages (reports are discovered on them and their next pages) or report pages
-        sources_file: a YAML sources file (see README "Sources file"), as a path on the worker's machine
+        sources_file: a YAML sources file (see docs/acquisition.md, "Sources file"), as a path on the worker's machine
         from_dir: a folder of saved .html/.htm/.txt/.pdf/.docx reports on the worker's machine
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         max_pages: stop after this many report pages; empty for no limit
