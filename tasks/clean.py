@@ -20,8 +20,7 @@ import unicodedata
 from collections import Counter
 from collections.abc import Iterable, Sequence
 
-import jieba
-
+from tasks import segment
 from tasks.discover import report_start
 from tasks.records import CleanText, PageText
 
@@ -422,7 +421,7 @@ def _in_official_name(body: str, name: str) -> bool:
 
 def _is_word(name: str) -> bool:
     """互联网, 物联网: one word of the segmenter's dictionary, which no farm name is."""
-    return jieba.lcut(name) == [name]
+    return segment.words(name) == [name]
 
 
 def _site_like_names(text: str) -> set[str]:
@@ -463,7 +462,7 @@ def _insertions(body: str, name: str) -> int:
 def _reads_as_site_name(name: str) -> bool:
     """老秘网 splits as 老秘 + 网, a bare site suffix; 互联网, 城乡电网 and 物联网 end in real words
     (互联网, 电网, 联网) of the segmenter's dictionary."""
-    words = jieba.lcut(name)
+    words = segment.words(name)
     return len(words) > 1 and words[-1] in SITE_SUFFIX_WORDS
 
 

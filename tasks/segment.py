@@ -90,6 +90,10 @@ class Engine(Protocol):
         """Every token of `body` with its count (punctuation and spaces may be missing or present)."""
         ...
 
+    def words(self, text: str) -> list[str]:
+        """A short run of Chinese text cut into the dictionary's words, in order."""
+        ...
+
 
 @dataclass(frozen=True)
 class Segmentation:
@@ -160,6 +164,9 @@ class JiebaEngine:
     def count(self, body: str) -> Counter[str]:
         return Counter(self._tokenizer.cut(body))
 
+    def words(self, text: str) -> list[str]:
+        return self._tokenizer.lcut(text)
+
 
 def resolved_userdict() -> tuple[list[tuple[str, int, str | None]], int]:
     """The user dictionary with the frequencies jieba gives each entry, and jieba's total minus jieba-rs's.
@@ -220,6 +227,9 @@ class RustEngine:
         counts.update(_LONE_WORD_CHAR.findall(body))
         return counts
 
+    def words(self, text: str) -> list[str]:
+        return self._jieba.cut(text)
+
 
 ENGINES: dict[str, type[JiebaEngine] | type[RustEngine]] = {"jieba": JiebaEngine, "rjieba": RustEngine}
 
@@ -249,6 +259,11 @@ def _load(name: str | None = None) -> Engine:
         _dict_sha256 = dict_sha256()
         _engines[name] = ENGINES[name]()
     return _engines[name]
+
+
+def words(text: str) -> list[str]:
+    """`text` (a few Chinese characters, such as a site name) cut by this process's engine and dictionary."""
+    return _load().words(text)
 
 
 def _kind(token: str) -> int:
