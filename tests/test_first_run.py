@@ -18,22 +18,13 @@ from urllib.parse import urlsplit
 import duckdb
 import pytest
 
-from flows.cli import main
+from tests.test_cli import run
 from tasks.sources import load_sources
 from tests.conftest import FIXTURES
 
 ROOT = Path(__file__).resolve().parent.parent
 CHATTER = ("Task run", "Flow run", "Building prefix dict", "Loading model", "Prefix dict", "temporary server",
            "Prefect collects", "| INFO", "| DEBUG")
-
-
-def run(capsys, *argv: str) -> tuple[int, str, str]:
-    try:
-        status = main(list(argv))
-    except SystemExit as exit_:
-        status = exit_.code
-    out, err = capsys.readouterr()
-    return status, out, err
 
 
 def test_shipped_sources_file_is_valid_and_polite(capsys):
