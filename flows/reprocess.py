@@ -3,20 +3,32 @@
 The archive and the `pages` table are the source of truth; documents,
 document_sources, indicators, terms and segmentations are derived and are
 replaced in one transaction, so a failed reprocess leaves the old rows.
+
+Memory is bounded by one plan year, not the corpus: archived pages are read
+and cleaned a batch at a time (in the pipeline's worker processes), each
+batch's copies are spilled to a temporary file per plan year, and then one
+plan year at a time is grouped into documents, analysed and loaded. Copies
+only ever merge within a plan year (tasks/dedupe.py), so the documents are
+the same as when every copy is grouped at once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import pickle
+import tempfile
+from collections.abc import Iterable, Iterator
 from pathlib import Path
+from typing import BinaryIO
 from urllib.parse import urlsplit
 
+import duckdb
+
 from flows import pipeline
-from tasks.dedupe import group_copies
+from tasks.dedupe import DocumentGroup, fingerprint, group_copies
 from tasks.fetch import RawArchive, ReportPage
 from tasks.parse import ParseError, parse_document
-from tasks.records import PageText
+from tasks.records import Copy, PageText
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.topics import sync_topic_terms
@@ -24,7 +36,7 @@ from warehouse.topics import sync_topic_terms
 DERIVED_TABLES = ("indicators", "terms", "segmentations", "document_sources", "documents")
 
 
-def _latest_pages(con) -> list[tuple]:
+def _latest_pages(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         """
         SELECT url, role, part_of, coalesce(part_index, 0), source_name, content_type, charset, raw_sha256, raw_path
@@ -35,16 +47,21 @@ def _latest_pages(con) -> list[tuple]:
     ).fetchall()
 
 
-def archived_reports(con, archive: RawArchive, authority_of: dict[str, str]) -> tuple[list[ReportPage], list[tuple[str, str]]]:
-    """Re-assemble report pages (parts in order) from archived bytes."""
-    rows = _latest_pages(con)
+def report_members(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
+    """Each report URL with its archived pages (the report page first, then its parts in order): rows only, no bytes."""
     parts: dict[str, list[tuple]] = {}
-    for row in rows:
+    for row in _latest_pages(con):
         url, role, part_of = row[0], row[1], row[2]
         parts.setdefault(part_of if role in ("part", "attachment") and part_of else url, []).append(row)
-    reports, failures = [], []
     for url, members in parts.items():
         members.sort(key=lambda r: (r[0] != url, r[3]))
+    return parts
+
+
+def archived_reports(members_of: dict[str, list[tuple]], archive: RawArchive,
+                     authority_of: dict[str, str]) -> Iterator[ReportPage | tuple[str, str]]:
+    """Report pages re-assembled from archived bytes, one at a time (a report that cannot be read: (url, error))."""
+    for url, members in members_of.items():
         lines: list[str] = []
         title = site_name = None
         try:
@@ -54,14 +71,12 @@ def archived_reports(con, archive: RawArchive, authority_of: dict[str, str]) -> 
                 title = title or page.title
                 site_name = site_name or page.site_name
         except (ParseError, OSError) as error:
-            failures.append((url, str(error)))
+            yield url, str(error)
             continue
-        source_name = members[0][4] or ""
         authority = authority_of.get(url) or _default_authority(url)
-        reports.append(ReportPage(url=url, source_name=source_name, authority=authority,
-                                  page=PageText(url=url, title=title, lines=tuple(lines), site_name=site_name),
-                                  raw_sha256s=tuple(m[7] for m in members), changed=True))
-    return reports, failures
+        yield ReportPage(url=url, source_name=members[0][4] or "", authority=authority,
+                         page=PageText(url=url, title=title, lines=tuple(lines), site_name=site_name),
+                         raw_sha256s=tuple(m[7] for m in members), changed=True)
 
 
 def _default_authority(url: str) -> str:
@@ -69,17 +84,62 @@ def _default_authority(url: str) -> str:
     return "official" if host.endswith(".gov.cn") else "mirror"
 
 
-def _chunks(items: list, size: int) -> Iterator[list]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
+def _chunks(items: Iterable, size: int) -> Iterator[list]:
+    chunk: list = []
+    for item in items:
+        chunk.append(item)
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+class CopiesByYear:
+    """Copies spilled to one temporary file per plan year, read back a year at a time in the order they came."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.files: dict[int | None, BinaryIO] = {}
+
+    def add(self, copies: list[Copy]) -> None:
+        by_year: dict[int | None, list[Copy]] = {}
+        for copy in copies:
+            by_year.setdefault(copy.meta.plan_year, []).append(copy)
+        for year, year_copies in by_year.items():
+            if year not in self.files:
+                self.files[year] = open(self.folder / f"{year}.pickle", "w+b")  # closed in years()
+            pickle.dump(year_copies, self.files[year], protocol=pickle.HIGHEST_PROTOCOL)
+
+    def years(self) -> Iterator[list[Copy]]:
+        """Every plan year's copies (unknown year last); each file is closed and removed once read."""
+        for year in sorted(self.files, key=lambda y: (y is None, y or 0)):
+            spill = self.files.pop(year)
+            spill.seek(0)
+            copies: list[Copy] = []
+            with spill:
+                while True:
+                    try:
+                        copies.extend(pickle.load(spill))
+                    except EOFError:
+                        break
+            (self.folder / f"{year}.pickle").unlink()
+            yield copies
+
+
+def group_year(copies: list[Copy]) -> list[DocumentGroup]:
+    """One plan year's copies grouped into documents; fingerprints made in the worker processes."""
+    return group_copies(copies, pipeline.parallel_map(fingerprint, [c.clean.body for c in copies]))
 
 
 def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
               batch_size: int = 100) -> pipeline.RunSummary:
     """Every document again from archived bytes; old derived rows are replaced in one transaction.
 
-    Steps run per batch of pages (one task run each under Prefect), except the
-    grouping of copies into documents, which must see every copy at once.
+    Cleaning runs per batch of pages, grouping per plan year (copies of one
+    report share it), extraction and segmentation per batch of documents (one
+    task run each under Prefect). Pages that are not reports are recorded in
+    `skipped_links`, as a backfill does.
     """
     summary = pipeline.RunSummary(flow="reprocess")
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
@@ -87,30 +147,35 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
         with warehouse_db.connect_writer(db_path) as con:
             sync_topic_terms(con)
             authority_of = dict(con.execute("SELECT url, authority FROM document_sources").fetchall())
-            reports, failures = archived_reports(con, archive, authority_of)
-        summary.failures.extend(failures)
-        summary.pages_seen = len(reports) + len(failures)
-        copies = []
-        for chunk in _chunks(reports, batch_size):
-            chunk_copies, skips = runner("clean-and-identify", pipeline.make_copies, chunk)
-            copies.extend(chunk_copies)
-            summary.skipped.extend((s.url, s.reason) for s in skips)
-        del reports
-        groups = runner("dedupe", group_copies, copies) if copies else []  # all at once: a copy may match any other
-        docs = []
-        for chunk in _chunks(groups, batch_size):
-            docs.extend(runner("extract-and-segment", pipeline.analyse_groups, chunk))
-        with warehouse_db.connect_writer(db_path) as con:
-            con.execute("BEGIN")
+            members_of = report_members(con)
             old_ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
-            for table in DERIVED_TABLES:
-                con.execute(f"DELETE FROM {table}")
-            counts = load.load_documents(con, docs)
-            new_ids = {d.doc_id for d in docs}
-            summary.documents_changed = len(new_ids & old_ids)
-            summary.documents_new = len(new_ids - old_ids)
-            summary.indicators_loaded = counts.indicators_loaded
-            con.execute("COMMIT")
+        with tempfile.TemporaryDirectory(prefix=".reprocess-", dir=db_path.parent) as spill_dir:
+            spilled = CopiesByYear(Path(spill_dir))
+            for chunk in _chunks(archived_reports(members_of, archive, authority_of), batch_size):
+                reports = [r for r in chunk if isinstance(r, ReportPage)]
+                summary.failures.extend(r for r in chunk if not isinstance(r, ReportPage))
+                copies, skips = runner("clean-and-identify", pipeline.make_copies, reports) if reports else ([], [])
+                summary.skipped.extend((s.url, s.reason) for s in skips)
+                spilled.add(copies)
+                summary.pages_seen += len(chunk)
+                pipeline._progress(summary)
+            del members_of, authority_of
+            with warehouse_db.connect_writer(db_path) as con:
+                con.execute("BEGIN")
+                for table in DERIVED_TABLES:
+                    con.execute(f"DELETE FROM {table}")
+                for copies in spilled.years():
+                    groups = runner("dedupe", group_year, copies)
+                    del copies
+                    for chunk in _chunks(groups, batch_size):
+                        docs = runner("extract-and-segment", pipeline.analyse_groups, chunk)
+                        summary.indicators_loaded += load.load_documents(con, docs).indicators_loaded
+                        new_ids = {d.doc_id for d in docs}
+                        summary.documents_changed += len(new_ids & old_ids)
+                        summary.documents_new += len(new_ids - old_ids)
+                        pipeline._progress(summary)
+                load.record_skips(con, summary.skipped)
+                con.execute("COMMIT")
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
             load.record_run(con, summary.run_row())
