@@ -171,10 +171,24 @@ def junk_score(clean: CleanText) -> int:
     return score
 
 
+class _KeyDrops(dict):
+    """str.translate table for match_key: whitespace, punctuation, separators and control/format characters
+    map to None. Filled per code point on first sight (a few thousand at most), so the per-character test
+    runs once per distinct character instead of once per character of every report."""
+
+    def __missing__(self, code: int) -> int | None:
+        char = chr(code)
+        kept = None if char.isspace() or unicodedata.category(char)[0] in "PZC" else code
+        self[code] = kept
+        return kept
+
+
+_KEY_DROPS = _KeyDrops()
+
+
 def match_key(text: str) -> str:
     """Aggressive key for near-duplicate matching: width variants folded, whitespace and punctuation gone."""
-    folded = unicodedata.normalize("NFKC", text)
-    return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch)[0] in "PZC"))
+    return unicodedata.normalize("NFKC", text).translate(_KEY_DROPS)
 
 
 # -- the steps --------------------------------------------------------------------------------

@@ -7,6 +7,7 @@ each carry one kind of junk so a failure names what slipped through.
 from __future__ import annotations
 
 import difflib
+import unicodedata
 from pathlib import Path
 
 import pytest
@@ -214,3 +215,17 @@ def test_the_seed_farm_name_is_found_without_the_known_farm_list(monkeypatch):
     clean = clean_text(text)
     assert clean.watermarks_removed == ("老秘网",)
     assert clean.body == gold
+
+
+def test_the_match_key_is_the_per_character_definition_on_every_code_point_and_fixture():
+    """The translate table gives exactly the keys of the plain per-character test (dedupe keys stored
+    by earlier runs stay comparable)."""
+    def reference(text: str) -> str:
+        folded = unicodedata.normalize("NFKC", text)
+        return "".join(ch for ch in folded if not (ch.isspace() or unicodedata.category(ch)[0] in "PZC"))
+
+    every = "".join(chr(code) for code in range(0x110000))
+    fixtures = [p.read_text(encoding="utf-8", errors="replace")
+                for p in sorted((Path(__file__).parent / "fixtures").rglob("*.txt"))[:200]]
+    for text in [every, "a\u200d\u0301 \u1100\u1161 \uff21\u0301\u3000x\u00a0y", *fixtures]:
+        assert match_key(text) == reference(text)
