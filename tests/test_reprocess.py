@@ -45,7 +45,8 @@ def saved_reports(folder: Path) -> Path:
         paragraphs = [p for p in text.split("\n") if p.strip()]
         edited = paragraphs[:5] + ["本文来源：某某资讯网 www.example.com"] + paragraphs[6:]
         (mirrors / f"edited-{year}.txt").write_text("\n".join(edited), encoding="utf-8")
-    (folder / "notice.txt").write_text("关于召开会议的通知\n各单位：定于下周一召开全体会议，请准时参加。\n", encoding="utf-8")
+    notice = "关于召开会议的通知\n各单位：定于下周一召开全体会议，请准时参加。\n"
+    (folder / "notice.txt").write_text(notice, encoding="utf-8")
     return folder
 
 
@@ -61,7 +62,8 @@ def test_reprocess_gives_the_rows_of_a_fresh_backfill_and_records_skips(sample_s
     backfilled = rows(db)
     with duckdb.connect(str(db), read_only=True) as con:
         years = {y for (y,) in con.execute("SELECT DISTINCT plan_year FROM documents").fetchall()}
-        merged = con.execute("SELECT count(*) FROM (SELECT doc_id FROM document_sources GROUP BY doc_id HAVING count(*) > 1)").fetchone()[0]
+        merged = con.execute("SELECT count(*) FROM (SELECT doc_id FROM document_sources"
+                             " GROUP BY doc_id HAVING count(*) > 1)").fetchone()[0]
     assert len(years) >= 20 and merged >= len(MIRRORED_YEARS) + 1  # the fixture does hold several years and mirrors
     assert any(url.endswith("notice.txt") for url, _ in backfilled["skipped_links"])
     with duckdb.connect(str(db)) as con:
