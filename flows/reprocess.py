@@ -2,11 +2,13 @@
 
 The archive and the `pages` table are the source of truth; documents,
 document_sources, indicators, terms and segmentations are derived: they are
-deleted and the first plan year loaded in one transaction, then each further
-plan year in its own. DuckDB holds a transaction's uncommitted rows in memory
-(about 0.45 MB a document), so one transaction for the whole warehouse would
-not fit at 85,000 reports; the price is that a reprocess that fails part-way
-leaves the plan years it did not reach empty until it is run again.
+rebuilt a plan year a transaction. DuckDB holds a transaction's uncommitted
+rows in memory (about 0.45 MB a document), so one transaction for the whole
+warehouse would not fit at 85,000 reports. Each plan year's transaction
+replaces the old documents that any of its copies belonged to, and a last one
+drops the old documents no copy rebuilt (pages that are no longer reports), so
+a reprocess that fails part-way loses nothing: the years it did not reach keep
+their old rows (their extractor_version says so) until it is run again.
 
 Memory is bounded by one plan year, not the corpus: archived pages are read
 and cleaned a batch at a time (in the pipeline's worker processes), each
@@ -38,6 +40,13 @@ from warehouse import load
 from warehouse.topics import sync_topic_terms
 
 DERIVED_TABLES = ("indicators", "terms", "segmentations", "document_sources", "documents")
+
+
+def _drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+    """Every derived row of these documents (their pages and archived bytes stay)."""
+    if doc_ids:
+        for table in DERIVED_TABLES:
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
 
 
 def _latest_pages(con: duckdb.DuckDBPyConnection) -> list[tuple]:
@@ -165,21 +174,25 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                 pipeline._progress(summary)
             del members_of, authority_of
             with warehouse_db.connect_writer(db_path) as con:
-                con.execute("BEGIN")
-                for table in DERIVED_TABLES:
-                    con.execute(f"DELETE FROM {table}")
+                rebuilt: set[str] = set()
                 for copies in spilled.years():
+                    con.execute("BEGIN")  # a plan year at a time: see the module's docstring
+                    replaced = con.execute("SELECT DISTINCT doc_id FROM document_sources WHERE url IN (SELECT unnest(?))",
+                                           [[c.url for c in copies]]).fetchall()
+                    _drop_documents(con, [doc_id for (doc_id,) in replaced if doc_id not in rebuilt])
                     groups = runner("dedupe", group_year, copies)
                     del copies
                     for chunk in _chunks(groups, batch_size):
                         docs = runner("extract-and-segment", pipeline.analyse_groups, chunk)
                         summary.indicators_loaded += load.load_documents(con, docs).indicators_loaded
                         new_ids = {d.doc_id for d in docs}
+                        rebuilt |= new_ids
                         summary.documents_changed += len(new_ids & old_ids)
                         summary.documents_new += len(new_ids - old_ids)
                         pipeline._progress(summary)
-                    con.execute("COMMIT")  # a plan year at a time: see the module's docstring
-                    con.execute("BEGIN")
+                    con.execute("COMMIT")
+                con.execute("BEGIN")
+                _drop_documents(con, sorted(old_ids - rebuilt))
                 load.record_skips(con, summary.skipped)
                 con.execute("COMMIT")
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)

@@ -13,6 +13,7 @@ import shutil
 from pathlib import Path
 
 import duckdb
+import pytest
 
 from flows import pipeline
 from flows.reprocess import reprocess
@@ -88,3 +89,30 @@ def test_reprocess_gives_the_rows_of_a_fresh_backfill_and_records_skips(sample_s
     with duckdb.connect(str(db), read_only=True) as con:
         assert con.execute("SELECT count(*) FROM runs WHERE flow = 'reprocess'").fetchone()[0] == 2
     assert not list(tmp_path.glob(".reprocess-*"))  # the spilled copies are gone
+
+
+class Interrupted(Exception):
+    pass
+
+
+def test_a_reprocess_that_fails_part_way_loses_no_document(tmp_path):
+    db = tmp_path / "warehouse.duckdb"
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved_reports(tmp_path / "saved"))
+    backfilled = rows(db)
+    years_done = []
+
+    def fail_on_third_year(name, fn, *args):
+        if name == "dedupe":
+            years_done.append(name)
+            if len(years_done) == 3:
+                raise Interrupted("killed while rebuilding the third plan year")
+        return fn(*args)
+
+    with pytest.raises(Interrupted):
+        reprocess(db, runner=fail_on_third_year)
+
+    # The two plan years rebuilt are committed, the rest keep their old rows: every document is still there.
+    assert rows(db)["documents"] == backfilled["documents"]
+    assert rows(db)["indicators"] == backfilled["indicators"]
+    reprocess(db)
+    assert rows(db) == backfilled
