@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python bench/segment.py
 	$(BIN)/python bench/fetch.py
 	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/backfill.py
+	$(BIN)/python bench/extraction.py
 
 clean:
 	rm -rf $(VENV) data
