@@ -240,6 +240,20 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
 _DONE = object()
 
 
+def _drain(items: queue.Queue, stop: threading.Event, producer: threading.Thread) -> Iterator:
+    """Start `producer` and yield what it queues until _DONE, re-raising an error it hands over; when the
+    consumer stops early, `stop` tells the producer to end."""
+    producer.start()
+    try:
+        while (item := items.get()) is not _DONE:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        producer.join(timeout=30)
+
+
 def _iterate_async(agen: AsyncIterator, buffer: int = 256) -> Iterator:
     """Consume an async generator from synchronous code through a bounded queue.
 
@@ -266,16 +280,7 @@ def _iterate_async(agen: AsyncIterator, buffer: int = 256) -> Iterator:
             return
         items.put(_DONE)
 
-    thread = threading.Thread(target=asyncio.run, args=(pump(),), name="crawl", daemon=True)
-    thread.start()
-    try:
-        while (item := items.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    yield from _drain(items, stop, threading.Thread(target=asyncio.run, args=(pump(),), name="crawl", daemon=True))
 
 
 def _in_background(items: Iterator, buffer: int = 256) -> Iterator:
@@ -304,16 +309,7 @@ def _in_background(items: Iterator, buffer: int = 256) -> Iterator:
             return
         offer(_DONE)
 
-    thread = threading.Thread(target=produce, name="read-files", daemon=True)
-    thread.start()
-    try:
-        while (item := ready.get()) is not _DONE:
-            if isinstance(item, BaseException):
-                raise item
-            yield item
-    finally:
-        stop.set()
-        thread.join(timeout=30)
+    yield from _drain(ready, stop, threading.Thread(target=produce, name="read-files", daemon=True))
 
 
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],

@@ -69,7 +69,8 @@ SELECT * FROM described;
 --                    failed row the claimed pages;
 --   first_seen, last_seen  over those copies (over the claimed pages' fetches);
 --   removed_sources  copies whose latest fetch answered 404 or 410 after an
---                    earlier successful fetch (page_status, pages): the page is
+--                    earlier successful fetch (page_status, pages; times are to the
+--                    second, so one in the same second counts as earlier): the page is
 --                    gone from its site, the archived copy and the document stay.
 CREATE OR REPLACE VIEW coverage AS
 WITH removed AS (
@@ -77,7 +78,7 @@ WITH removed AS (
     FROM page_status AS s
     WHERE NOT s.ok AND s.http_status IN (404, 410)
       AND EXISTS (SELECT 1 FROM pages AS p
-                  WHERE p.url = s.url AND p.raw_sha256 IS NOT NULL AND p.error IS NULL AND p.fetched_at < s.since)
+                  WHERE p.url = s.url AND p.raw_sha256 IS NOT NULL AND p.error IS NULL AND p.fetched_at <= s.since)
 ),
 loaded AS (
     SELECT d.region_code, d.plan_year AS year,
