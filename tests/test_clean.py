@@ -229,3 +229,41 @@ def test_the_match_key_is_the_per_character_definition_on_every_code_point_and_f
                 for p in sorted((Path(__file__).parent / "fixtures").rglob("*.txt"))[:200]]
     for text in [every, "a\u200d\u0301 \u1100\u1161 \uff21\u0301\u3000x\u00a0y", *fixtures]:
         assert match_key(text) == reference(text)
+
+
+def test_the_one_pass_match_key_table_is_nfkc_wherever_it_answers():
+    """The table folds and drops a character at a time; that is NFKC only where no character can compose
+    with or reorder around its neighbours, which the table checks by category (a mark or a Hangul jamo):
+    every canonical pair's second half must be one, or the check would miss a composition."""
+    from tasks.clean import _JAMO, _Composes, _KeyChars
+
+    for code in range(0x110000):
+        parts = (unicodedata.decomposition(chr(code)) or "<").split()
+        if not parts[0].startswith("<") and len(parts) == 2:
+            second = chr(int(parts[1], 16))
+            assert unicodedata.category(second)[0] == "M" or _JAMO.match(second), hex(code)
+
+    def reference(text: str) -> str:
+        return "".join(ch for ch in unicodedata.normalize("NFKC", text)
+                       if not (ch.isspace() or unicodedata.category(ch)[0] in "PZC"))
+
+    table, answered = _KeyChars(), []
+    for code in range(0x30000):  # every code point with a decomposition is below 0x2FA1E
+        try:
+            table[code]
+        except _Composes:
+            continue
+        answered.append(chr(code))
+    assert len(answered) > 100_000
+    for text in ("".join(answered), "".join(reversed(answered)), "".join(answered[::7] + answered[::-3])):
+        assert text.translate(table) == reference(text)
+    assert match_key("Ａ\u0301ｂ，“两重”[1]") == reference("Ａ\u0301ｂ，“两重”[1]") == "Áb两重1"  # falls back to NFKC
+
+
+def test_tidying_a_page_at_once_is_tidying_each_line():
+    from tasks.clean import _tidy_lines
+
+    lines = ["  “两重”[1]建设", "各位代表：", "区长?? 程?? 杰", "74.4\u200b万亿元&nbsp;",
+             "【精选推荐】下面是小编为大家整理的报告，供大家参考。", "（下转第四版）坚持", "[2] 注释", "  "]
+    assert _tidy_lines(lines) == [_tidy_lines([line])[0] for line in lines]
+    assert _tidy_lines(lines)[:4] == ["“两重”建设", "各位代表：", "区长  程  杰", "74.4万亿元"]

@@ -101,3 +101,15 @@ def test_a_copy_of_unknown_region_merges_with_its_report_and_no_other():
     (pair,) = [g for g in groups if len(g.members) == 2]
     assert {c.url for c, _ in pair.members} == {"http://gov/d", "http://farm/d"}
     assert pair.canonical.url == "http://gov/d"
+
+
+def test_shingle_hashes_are_the_sorted_distinct_hashes():
+    import numpy as np
+
+    from tasks.dedupe import SHINGLE, shingle_hashes
+
+    for key in ["", "我区", "我区生产总值", "增长增长增长增长增长增长", "各位代表现在我代表区人民政府向大会报告工作" * 20]:
+        hashes = shingle_hashes(key)
+        assert hashes.dtype == np.uint64
+        assert np.array_equal(hashes, np.unique(hashes))
+        assert len(hashes) == len({key[i:i + SHINGLE] for i in range(max(1, len(key) - SHINGLE + 1))} - {""})
