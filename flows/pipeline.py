@@ -31,7 +31,7 @@ from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
 from tasks.metadata import extract_metadata
 from tasks.parse import ParseError, parse_document, read_local_file
-from tasks.records import Copy
+from tasks.records import Copy, Indicator
 from tasks import segment
 from tasks.sources import Site
 from warehouse import db as warehouse_db
@@ -156,16 +156,53 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
     return copy, fingerprint(clean.body) if fingerprinted else None
 
 
-def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> tuple[list[Copy], list[Skip], list[Fingerprint]]:
-    """A batch's copies (cleaned, with metadata and dedupe fingerprint) and skipped pages, as the workers finish them."""
-    copies, skips, prints = [], [], []
-    for made, print_ in made:
-        if isinstance(made, Skip):
-            skips.append(made)
+@dataclass(frozen=True)
+class Analysis:
+    """What the loader needs of a canonical body besides its copy: indicators and segmentation."""
+
+    indicators: list[Indicator]
+    segmentation: segment.Segmentation
+
+
+def analyse(copy: Copy) -> Analysis:
+    meta, body = copy.meta, copy.clean.body
+    return Analysis(extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+                    segment.segment("", body))
+
+
+def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
+    """A run's whole worker step for one report page: its copy, fingerprint and analysis.
+
+    Analysing every copy before dedupe picks the canonical ones wastes the
+    analysis of a mirror that loses (~8 ms), but spares a second trip to the
+    workers after dedupe, which left a core idle while the batch waited.
+    """
+    copy, print_ = _copy_of(report, fingerprinted=True)
+    return copy, print_, analyse(copy) if isinstance(copy, Copy) else None
+
+
+@dataclass
+class MadeCopies:
+    """A batch's copies as the workers made them, with their fingerprints and analyses (same order),
+    and the pages skipped as not reports."""
+
+    copies: list[Copy] = field(default_factory=list)
+    fingerprints: list[Fingerprint | None] = field(default_factory=list)
+    analyses: list[Analysis | None] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+
+
+def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]) -> MadeCopies:
+    """A batch's copies and skipped pages, as the workers finish them."""
+    batch = MadeCopies()
+    for copy, print_, analysis in made:
+        if isinstance(copy, Skip):
+            batch.skips.append(copy)
         else:
-            copies.append(made)
-            prints.append(print_)
-    return copies, skips, prints
+            batch.copies.append(copy)
+            batch.fingerprints.append(print_)
+            batch.analyses.append(analysis)
+    return batch
 
 
 def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
@@ -174,18 +211,19 @@ def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
     return [c for c, _ in made if isinstance(c, Copy)], [s for s, _ in made if isinstance(s, Skip)]
 
 
-def _analyse(canonical: Copy) -> tuple[list, segment.Segmentation]:
-    meta, body = canonical.meta, canonical.clean.body
-    return (extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
-            segment.segment("", body))
-
-
-def analyse_groups(groups: list[DocumentGroup]) -> list[load.LoadedDocument]:
-    """Extract indicators and segment every group's canonical body."""
+def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[load.LoadedDocument]:
+    """Every group's canonical body with its indicators and segmentation: taken from `made` when the
+    canonical copy is one the workers analysed already, analysed here otherwise (a loaded copy that
+    stays canonical, or a reprocess)."""
+    ready = {id(c): a for c, a in zip(made.copies, made.analyses) if a is not None} if made else {}
+    missing = [g.canonical for g in groups if id(g.canonical) not in ready]
+    ready |= {id(c): a for c, a in zip(missing, parallel_map(analyse, missing))}
     loaded = []
-    for group, (indicators, seg) in zip(groups, parallel_map(_analyse, [g.canonical for g in groups])):
+    for group in groups:
+        analysis = ready[id(group.canonical)]
+        seg = analysis.segmentation
         loaded.append(load.LoadedDocument(
-            doc_id=group.doc_id, canonical=group.canonical, sources=group.members, indicators=indicators,
+            doc_id=group.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
             tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
         ))
@@ -364,24 +402,24 @@ class _Batch:
 
     fetches: list[PageFetch]
     reports: int
-    made: Iterator[tuple[Copy | Skip, Fingerprint | None]]
+    made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]
 
     @classmethod
     def start(cls, fetches: list[PageFetch], reports: list[ReportPage]) -> _Batch:
-        return cls(fetches, len(reports), submit(functools.partial(_copy_of, fingerprinted=True), reports))
+        return cls(fetches, len(reports), submit(_made_copy, reports))
 
 
 def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetch], list[ReportPage]] | None,
              summary: RunSummary, runner: StageRunner) -> _Batch | None:
-    """Take `ready` through dedupe, extraction and load; start the `following` batch's copies just before
-    the load, so the workers make them while this process writes (both cores busy). Returns that batch."""
-    if ready is None:
-        return _Batch.start(*following) if following is not None else None
-    copies, skips, prints = runner("clean-and-identify", collect_copies, ready.made) if ready.reports else ([], [], [])
-    summary.skipped.extend((s.url, s.reason) for s in skips)
-    groups = runner("dedupe", group_with_loaded, db_path, copies, prints) if copies else []
-    docs = runner("extract-and-segment", analyse_groups, groups) if groups else []
+    """Take `ready` through dedupe and load, having first started the `following` batch in the workers,
+    so they make its copies while this process groups and loads (both cores busy). Returns that batch."""
     started = _Batch.start(*following) if following is not None else None
+    if ready is None:
+        return started
+    made = runner("clean-and-identify", collect_copies, ready.made) if ready.reports else MadeCopies()
+    summary.skipped.extend((s.url, s.reason) for s in made.skips)
+    groups = runner("dedupe", group_with_loaded, db_path, made.copies, made.fingerprints) if made.copies else []
+    docs = runner("extract-and-segment", analyse_groups, groups, made) if groups else []
     counts = runner("load", load_batch, db_path, ready.fetches, docs)
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed

@@ -118,6 +118,10 @@ class Known:
 
 # --- raw archive ---------------------------------------------------------------------
 
+# gzip level 4 writes an HTML page in under half the CPU of the default 9 (which
+# was a sixth of the crawl thread's time) for a 3% larger archive.
+ARCHIVE_GZIP_LEVEL = 4
+
 
 class RawArchive:
     """Content-addressed, gzip-compressed store of every response body.
@@ -149,7 +153,7 @@ class RawArchive:
         incoming.mkdir(parents=True, exist_ok=True)
         tmp = incoming / f"{os.getpid()}-{uuid.uuid4().hex}.tmp"
         try:
-            tmp.write_bytes(gzip.compress(data, mtime=0))
+            tmp.write_bytes(gzip.compress(data, compresslevel=ARCHIVE_GZIP_LEVEL, mtime=0))
             os.replace(tmp, target)
         finally:
             tmp.unlink(missing_ok=True)
