@@ -217,7 +217,9 @@ class RustEngine:
     def count(self, body: str) -> Counter[str]:
         counts = Counter(self._jieba.cut("\n".join(_BLOCK.findall(body))))
         del counts["\n"]
-        for token in [t for t in counts if _NON_HAN_RUN.fullmatch(t) and not _HMM_SKIP.fullmatch(t)]:
+        # a block's characters outside the Han range are ASCII, so a non-Han run is an ASCII token
+        # (str.isascii is a flag check: most tokens are Han words and skip the patterns)
+        for token in [t for t in counts if t.isascii() and _NON_HAN_RUN.fullmatch(t) and not _HMM_SKIP.fullmatch(t)]:
             if self._jieba.has_word(token):
                 continue
             times = counts.pop(token)
