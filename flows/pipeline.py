@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.clean import clean_page
-from tasks.dedupe import DocumentGroup, Fingerprint, fingerprint, group_copies
+from tasks.dedupe import DocumentGroup, Fingerprint, fingerprint, group_copies, worth_reading
 from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
@@ -226,6 +226,7 @@ def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) 
             doc_id=group.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
             tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
+            sketch=None if group.sketch is None else group.sketch.astype("<u8").tobytes(),
         ))
     return loaded
 
@@ -242,10 +243,13 @@ def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDo
 def group_with_loaded(db_path: Path, copies: list[Copy],
                       fingerprints: Sequence[Fingerprint | None] = ()) -> list[DocumentGroup]:
     """Group new copies (with their fingerprints, when made already) together with the loaded documents they may be copies of."""
+    prints = [p if p is not None else fingerprint(c.clean.body) for c, p in
+              zip(copies, list(fingerprints) + [None] * (len(copies) - len(fingerprints)))]
     with warehouse_db.connect_writer(db_path) as con:
-        loaded = load.loaded_copies(con, {(c.meta.plan_year, c.meta.region_code) for c in copies})
+        sketches = load.loaded_sketches(con, {(c.meta.plan_year, c.meta.region_code) for c in copies})
+        loaded = load.loaded_copies(con, worth_reading(copies, prints, sketches))
     loaded_prints = parallel_map(fingerprint, [c.clean.body for c in loaded])
-    groups = group_copies(loaded + copies, loaded_prints + list(fingerprints))
+    groups = group_copies(loaded + copies, loaded_prints + prints)
     return [g for g in groups if any("doc_id" not in c.extra for c, _ in g.members)]
 
 

@@ -39,7 +39,7 @@ from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.topics import sync_topic_terms
 
-DERIVED_TABLES = ("indicators", "terms", "segmentations", "document_sources", "documents")
+DERIVED_TABLES = ("indicators", "terms", "segmentations", "doc_sketches", "document_sources", "documents")
 
 
 def _drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:

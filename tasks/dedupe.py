@@ -90,6 +90,60 @@ def fingerprint(body: str) -> Fingerprint:
     return Fingerprint(len(key), shingle_hashes(key))
 
 
+# A loaded document's sketch: the shingle hashes below 2**64 / SKETCH_RATE, one
+# in 64 (~300 for a report), stored with it (2-3 KB) so new copies are compared
+# with the loaded documents of their plan year and region without re-reading
+# and re-shingling every body: only a document whose sketch may merge is read
+# whole. Every copy samples the same hash range, so the share of the smaller
+# sketch found in the other estimates the containment the exact test measures.
+SKETCH_RATE = 64
+SKETCH_LIMIT = np.uint64(2**64 // SKETCH_RATE)
+SKETCH_MIN = 16  # fewer samples say too little: the exact test decides
+SKETCH_SIGMAS = 5.0  # a pair at the merge threshold is ruled out by chance less than once in 3 million
+
+
+def sketch(print_: Fingerprint) -> np.ndarray:
+    return print_.shingles[: np.searchsorted(print_.shingles, SKETCH_LIMIT)]
+
+
+def sketch_may_merge(a: np.ndarray, b: np.ndarray) -> bool:
+    """False only when two sketches show the copies far below the merge threshold: the shared samples
+    are more than SKETCH_SIGMAS standard deviations under what a containment of MERGE_CONTAINMENT gives."""
+    samples = min(len(a), len(b))
+    if samples < SKETCH_MIN:
+        return True
+    expected = samples * MERGE_CONTAINMENT
+    spread = SKETCH_SIGMAS * (samples * MERGE_CONTAINMENT * (1 - MERGE_CONTAINMENT)) ** 0.5
+    return _shared(a, b) >= expected - spread
+
+
+@dataclass(frozen=True)
+class LoadedSketch:
+    """A loaded document as dedupe first sees it: its key fields and sketch (None: stored before sketches)."""
+
+    doc_id: str
+    plan_year: int | None
+    region_code: str | None
+    sketch: np.ndarray | None
+
+
+def worth_reading(copies: Sequence[Copy], prints: Sequence[Fingerprint], loaded: Sequence[LoadedSketch]) -> list[str]:
+    """The loaded documents a new copy may merge with (same plan year, same or an unknown region, a sketch
+    that does not rule it out): the only ones whose bodies dedupe must read and shingle."""
+    sketches = [sketch(p) for p in prints]
+    wanted = []
+    for doc in loaded:
+        for copy, own in zip(copies, sketches):
+            if copy.meta.plan_year != doc.plan_year:
+                continue
+            if copy.meta.region_code and doc.region_code and copy.meta.region_code != doc.region_code:
+                continue
+            if doc.sketch is None or sketch_may_merge(own, doc.sketch):
+                wanted.append(doc.doc_id)
+                break
+    return wanted
+
+
 def _shared(a: np.ndarray, b: np.ndarray) -> int:
     return len(np.intersect1d(a, b, assume_unique=True))
 
@@ -124,6 +178,7 @@ class DocumentGroup:
 
     canonical: Copy
     members: list[tuple[Copy, float]] = field(default_factory=list)
+    sketch: np.ndarray | None = None  # the canonical copy's, stored with the document
 
     @cached_property
     def doc_id(self) -> str:
@@ -197,7 +252,7 @@ def group_copies(copies: list[Copy], fingerprints: Sequence[Fingerprint | None] 
     groups = []
     for members in clusters.values():
         best = members[0] if len(members) == 1 else min(members, key=lambda i: _rank(copies[i], prints[i].key_length))
-        group = DocumentGroup(canonical=copies[best])
+        group = DocumentGroup(canonical=copies[best], sketch=sketch(prints[best]))
         group.members = [(copies[i], round(_jaccard(sets[i], sets[best]), 4)) for i in members]
         groups.append(group)
     return groups

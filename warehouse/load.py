@@ -2,7 +2,7 @@
 
 - pages: append-only, one row per (url, content version); a re-fetch of the
   same bytes or a 304 adds nothing.
-- documents and their children (indicators, terms, segmentations): replaced
+- documents and their children (indicators, terms, segmentations, doc_sketches): replaced
   per document, keyed on doc_id, only when the document is new, its sources
   changed or the extractor version changed, so an identical re-run changes no row.
 - document_sources: upserted on (doc_id, url).
@@ -18,7 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 import duckdb
+import numpy as np
 
+from tasks.dedupe import LoadedSketch
 from tasks.fetch import Known, PageFetch
 from tasks.records import CleanText, Copy, DocumentMeta, Indicator
 
@@ -38,6 +40,7 @@ class LoadedDocument:
     dict_sha256: str
     extractor_version: str
     replaces: set[str]  # previous doc_ids merged into this one
+    sketch: bytes | None = None  # the canonical body's dedupe sketch (tasks.dedupe.sketch), as uint64 bytes
 
 
 @dataclass
@@ -135,13 +138,13 @@ def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
             for url, etag, lm, sha in rows}
 
 
-def loaded_copies(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int | None, str | None]]) -> list[Copy]:
-    """Canonical copies of loaded documents that new copies, given as (plan_year, region_code), may merge with.
+def loaded_sketches(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int | None, str | None]]) -> list[LoadedSketch]:
+    """Loaded documents that new copies, given as (plan_year, region_code), may merge with, by their sketches.
 
     Only what dedupe could merge: the same plan year and the same region (or
     a region unknown on either side). A real corpus has ~3,000 reports per
-    plan year, and reading and shingling all of them for every batch was most
-    of the dedupe stage.
+    plan year; their bodies are read (`loaded_copies`) only where a sketch
+    does not rule the merge out.
     """
     years = sorted({y for y, _ in wanted if y is not None})
     if not years:
@@ -149,16 +152,34 @@ def loaded_copies(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int | None, 
     any_region = sorted({y for y, code in wanted if y is not None and code is None})
     pairs = sorted({f"{y}:{code}" for y, code in wanted if y is not None and code is not None})
     rows = con.execute(
-        f"""
+        """
+        SELECT d.doc_id, d.plan_year, d.region_code, k.sketch
+        FROM documents d LEFT JOIN doc_sketches k ON k.doc_id = d.doc_id
+        WHERE d.plan_year IN (SELECT unnest($years))
+          AND (d.region_code IS NULL OR d.plan_year IN (SELECT unnest($any_region))
+               OR CAST(d.plan_year AS VARCHAR) || ':' || d.region_code IN (SELECT unnest($pairs)))
+        ORDER BY d.doc_id
+        """,
+        {"years": years, "any_region": any_region or [-1], "pairs": pairs or [""]},
+    ).fetchall()
+    return [LoadedSketch(doc_id, plan_year, code, None if blob is None else np.frombuffer(blob, dtype="<u8"))
+            for doc_id, plan_year, code, blob in rows]
+
+
+def loaded_copies(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Copy]:
+    """The canonical copies of these loaded documents, as dedupe compares them with new copies."""
+    if not doc_ids:
+        return []
+    rows = con.execute(
+        """
         SELECT d.doc_id, d.title, d.region_code, d.region_name, d.city, d.province, d.level, d.plan_year,
                d.review_start, d.review_end, CAST(d.delivered_on AS VARCHAR), d.speaker, d.body, d.canonical_url,
                coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256
         FROM documents d LEFT JOIN document_sources s ON s.doc_id = d.doc_id AND s.url = d.canonical_url
-        WHERE d.plan_year IN (SELECT unnest($years))
-          AND (d.region_code IS NULL OR d.plan_year IN (SELECT unnest($any_region))
-               OR CAST(d.plan_year AS VARCHAR) || ':' || d.region_code IN (SELECT unnest($pairs)))
+        WHERE d.doc_id IN (SELECT unnest($ids))
+        ORDER BY d.doc_id
         """,
-        {"years": years, "any_region": any_region or [-1], "pairs": pairs or [""]},
+        {"ids": doc_ids},
     ).fetchall()
     copies = []
     for (doc_id, title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker, body, url,
@@ -182,7 +203,7 @@ def _document_row(doc: LoadedDocument, loaded_at: dt.datetime, source_count: int
 
 def _delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
     if doc_ids:
-        for table in ("indicators", "terms", "segmentations", "documents"):
+        for table in ("indicators", "terms", "segmentations", "doc_sketches", "documents"):
             con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
 
 
@@ -252,6 +273,8 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
                  [(d.doc_id, d.tokens, d.segmenter, d.segmenter_version, d.dict_sha256) for d in pending.values()])
     _bulk_insert(con, "indicators", INDICATOR_COLUMNS, [row for doc in pending.values() for row in _indicator_rows(doc)])
     _insert_terms(con, list(pending.values()))
+    _bulk_insert(con, "doc_sketches", SKETCH_COLUMNS,
+                 [(d.doc_id, d.sketch) for d in pending.values() if d.sketch is not None])
     return counts
 
 
@@ -285,6 +308,7 @@ SOURCE_COLUMNS = {
     "doc_id": "string", "url": "string", "source_name": "string", "authority": "string", "copy_sha256": "string",
     "similarity": "float64", "first_seen": "timestamp[us]", "last_seen": "timestamp[us]",
 }
+SKETCH_COLUMNS = {"doc_id": "string", "sketch": "binary"}
 SEGMENTATION_COLUMNS = {"doc_id": "string", "tokens": "int32", "segmenter": "string", "segmenter_version": "string",
                         "dict_sha256": "string"}
 INDICATOR_COLUMNS = {
