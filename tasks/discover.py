@@ -7,11 +7,12 @@ to request and these rules can be tested without a network.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from posixpath import basename, dirname, splitext
 from urllib.parse import urldefrag, urljoin, urlsplit
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tasks.parse import block_lines, cjk_count
 from tasks.records import PageText
@@ -41,6 +42,7 @@ _TRS_INDEX = re.compile(r"(?:^|/)index(?:_(\d+))?\.s?html?$")
 _TRS_PAGER = re.compile(r"createPageHTML\(\s*['\"]?(\d+)['\"]?\s*,\s*['\"]?(\d+)['\"]?\s*,\s*['\"](\w+)['\"]\s*,\s*['\"](\w+)['\"]")
 _PART_SUFFIX = re.compile(r"^(?P<stem>.+?)_(?P<n>\d{1,2})$")
 _ATTACHMENT_EXT = (".pdf", ".docx", ".doc", ".txt")
+_URL_DROPPED = str.maketrans("", "", "\t\r\n")  # what urllib.parse removes from any URL it splits
 
 
 @dataclass(frozen=True)
@@ -80,22 +82,31 @@ def mentions_report(title: str) -> bool:
 
 def page_links(html: str, base_url: str, selector: str | None = None) -> list[Link]:
     """All http(s) links in the page (or in `selector`), absolute, deduplicated, in order."""
-    tree = LexborHTMLParser(html)
-    base_node = tree.css_first("base[href]")
-    base = urljoin(base_url, base_node.attributes.get("href") or "") if base_node is not None else base_url
-    scope = (tree.css_first(selector) if selector else None) or tree.root
     seen: dict[str, Link] = {}
-    for anchor in scope.css("a[href]"):
-        href = (anchor.attributes.get("href") or "").strip()
-        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
-            continue
-        url = urldefrag(urljoin(base, href)).url
-        if urlsplit(url).scheme not in ("http", "https"):
-            continue
+    for anchor, url in _anchors(html, base_url, selector):
         text = " ".join((anchor.attributes.get("title") or anchor.text() or "").split())
         if url not in seen or (text and not seen[url].text):
             seen[url] = Link(url, text)
     return list(seen.values())
+
+
+def _anchors(html: str, base_url: str, selector: str | None = None,
+             wanted: Callable[[str], bool] | None = None) -> Iterator[tuple[LexborNode, str]]:
+    """Each <a href> of the page (or of `selector`) with its absolute http(s) URL, fragment dropped, in
+    order; `wanted(href)` false skips an anchor before its URL is resolved (resolving is the cost)."""
+    tree = LexborHTMLParser(html)
+    base_node = tree.css_first("base[href]")
+    base = urljoin(base_url, base_node.attributes.get("href") or "") if base_node is not None else base_url
+    scope = (tree.css_first(selector) if selector else None) or tree.root
+    for anchor in scope.css("a[href]"):
+        href = (anchor.attributes.get("href") or "").strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:", "tel:")):
+            continue
+        if wanted is not None and not wanted(href):
+            continue
+        url = urldefrag(urljoin(base, href)).url
+        if urlsplit(url).scheme in ("http", "https"):
+            yield anchor, url
 
 
 def listing_links(html: str, base_url: str, selector: str | None = None) -> ListingLinks:
@@ -116,7 +127,7 @@ def listing_links(html: str, base_url: str, selector: str | None = None) -> List
                 reports.append(link)
             elif not _same_column(link.url, base_url):
                 columns.append(link.url)
-    pages = pagination_links(html, base_url, page_links(html, base_url)) + columns
+    pages = pagination_links(html, base_url, page_links(html, base_url) if selector else links) + columns
     return ListingLinks(tuple(reports), tuple(skipped), tuple(dict.fromkeys(pages)))
 
 
@@ -167,10 +178,18 @@ def part_links(html: str, page_url: str) -> list[str]:
     Only URLs in the same directory sharing the first page's stem count, so
     a 下一页 link to the next *article* is not mistaken for a continuation.
     """
-    links = page_links(html, page_url)
     # The page's own stem first (t123.html links t123_1.html); if this page is
     # itself a later part (t123_2.html), the first page's stem.
-    for first in dict.fromkeys([page_url, first_part_url(page_url)]):
+    firsts = list(dict.fromkeys([page_url, first_part_url(page_url)]))
+    prefixes = tuple(splitext(basename(urlsplit(first).path))[0] + "_" for first in firsts)
+
+    def may_be_part(href: str) -> bool:
+        """A part's file name is in its href (t123_1.html: t123_), after the tabs and line breaks that
+        URL parsing removes; an href without a path (?page=2) is the page itself, which may be a part."""
+        return any(prefix in href.translate(_URL_DROPPED) for prefix in prefixes) or not urlsplit(href).path
+
+    links = [Link(url, "") for url in dict.fromkeys(url for _, url in _anchors(html, page_url, wanted=may_be_part))]
+    for first in firsts:
         parts = _numbered_parts(links, page_url, first)
         if parts:
             return parts

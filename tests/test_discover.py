@@ -103,6 +103,23 @@ def test_split_article_parts_in_order():
     assert first_part_url("http://gov.example/a/index_2.html") == "http://gov.example/a/index_2.html"
 
 
+def test_part_links_resolve_only_hrefs_that_can_name_a_part_and_find_what_every_link_would():
+    from tasks.discover import _numbered_parts, page_links
+
+    pager = ('<a href="?page=2">本页</a><a href="t20190110_\n123_3.html">4</a><a href="/x/t20190110_123_1.html">外</a>'
+             '<a href="t20190110_123_1.html">2</a><a href="http://gov.example/zwgk/zfgzbg/t20190110_123_2.html#p">3</a>'
+             '<a href="../zfgzbg/t20190110_123_1.html">2</a><a href="t20190301_200.html">下一篇</a><a href="/">首页</a>')
+    html = article_html("2019年政府工作报告", ["各位代表："], extra_body=pager)
+    for url in ("http://gov.example/zwgk/zfgzbg/t20190110_123.html", "http://gov.example/zwgk/zfgzbg/t20190110_123_2.html"):
+        every = page_links(html, url)
+        expected = next((parts for first in dict.fromkeys([url, first_part_url(url)])
+                         if (parts := _numbered_parts(every, url, first))), [])
+        assert part_links(html, url) == expected
+    assert part_links(html, "http://gov.example/zwgk/zfgzbg/t20190110_123_2.html") == [
+        "http://gov.example/zwgk/zfgzbg/t20190110_123_1.html", "http://gov.example/zwgk/zfgzbg/t20190110_123_2.html",
+        "http://gov.example/zwgk/zfgzbg/t20190110_123_3.html"]
+
+
 def test_attachment_links():
     extra = '<p>附件：<a href="/files/2021report.pdf">2021年政府工作报告.pdf</a> <a href="x.docx">附件2</a></p>'
     html = article_html("2021年政府工作报告", ["详见附件。"], extra_body=extra)

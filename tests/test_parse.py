@@ -284,3 +284,12 @@ def test_real_pages_main_text_matches_the_gold(gold: Path):
     data = (REAL / "html" / f"{gold.stem}.html").read_bytes()
     page = parse_document(data, url="http://x/page.html", content_type="text/html", charset=None)
     assert _f1("\n".join(page.lines), gold.read_text(encoding="utf-8")) >= 0.9
+
+
+def test_cjk_count_is_the_number_of_ideographs_short_or_long():
+    from tasks.parse import cjk_count
+
+    one_by_one = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+    every = "".join(chr(code) for code in range(0x110000))  # lone surrogates too
+    for text in (every, every[0x3300:0x3500], every[0x3300:0x3500] * 9, "", "各位代表：2024年", "㐀䶵龥豈\U00020000" * 300):
+        assert cjk_count(text) == len(one_by_one.findall(text))
