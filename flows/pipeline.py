@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from tasks.clean import clean_page
-from tasks.dedupe import DocumentGroup, Fingerprint, fingerprint, group_copies, worth_reading
+from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
 from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
@@ -158,15 +158,16 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
 
 @dataclass(frozen=True)
 class Analysis:
-    """What the loader needs of a canonical body besides its copy: indicators and segmentation."""
+    """What the loader needs of a canonical body besides its copy: its id, indicators and segmentation."""
 
+    doc_id: str
     indicators: list[Indicator]
     segmentation: segment.Segmentation
 
 
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
-    return Analysis(extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+    return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
                     segment.segment("", body))
 
 
@@ -223,7 +224,7 @@ def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) 
         analysis = ready[id(group.canonical)]
         seg = analysis.segmentation
         loaded.append(load.LoadedDocument(
-            doc_id=group.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
+            doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
             tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
             sketch=None if group.sketch is None else group.sketch.astype("<u8").tobytes(),

@@ -253,6 +253,6 @@ def group_copies(copies: list[Copy], fingerprints: Sequence[Fingerprint | None] 
     for members in clusters.values():
         best = members[0] if len(members) == 1 else min(members, key=lambda i: _rank(copies[i], prints[i].key_length))
         group = DocumentGroup(canonical=copies[best], sketch=sketch(prints[best]))
-        group.members = [(copies[i], round(_jaccard(sets[i], sets[best]), 4)) for i in members]
+        group.members = [(copies[i], 1.0 if i == best else round(_jaccard(sets[i], sets[best]), 4)) for i in members]
         groups.append(group)
     return groups
