@@ -204,13 +204,77 @@ def check_sources(path: str) -> str:
 
 
 def run_flow(args: argparse.Namespace) -> None:
-    """backfill, scrape or reprocess as a flow run: progress on a terminal, then a summary (or --json)."""
-    from flows import console, prefect_flows
+    """backfill, scrape or reprocess: progress on a terminal, then a summary (or --json).
+
+    Every run is a Prefect flow run, except a `--from-dir` backfill with nothing new: it runs the same
+    pipeline here, without starting Prefect (see `nothing_new`).
+    """
+    from flows import console
 
     db_path = _db(args)
+    started = time.monotonic()
+    if _saved_files_only(args) and nothing_new(db_path, Path(args.from_dir)):
+        result, failures = _run_here(args, db_path)
+        run_id = result["run_id"]
+    else:
+        result, failures, run_id = _run_in_prefect(args, db_path)
+    nothing_fetched = not isinstance(result, dict)
+    report = (result if isinstance(result, dict) else {}) | console.run_report(db_path, run_id)
+    if args.json:
+        report["failed_pages"] = [{"url": url, "error": error} for url, error in failures]
+        print(json.dumps(report, default=str, ensure_ascii=False))
+    else:
+        print(console.summary_text(report, failures, _format_rows, time.monotonic() - started))
+    if nothing_fetched:
+        # The run finished and recorded every failure in `pages`: not an argument error.
+        print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
+
+
+def _saved_files_only(args: argparse.Namespace) -> bool:
+    """A backfill of saved files alone: whether it has work is known without fetching anything."""
+    return args.command == "backfill" and bool(args.from_dir) and not args.url and not args.sources
+
+
+def nothing_new(db_path: Path, from_dir: Path) -> bool:
+    """Whether a `--from-dir` run would find every saved file as it was loaded.
+
+    Asked of the flow's own reader, `local_reports`, with the flow's `known_pages`, so the answer is the
+    flow's: a new or changed file, or one that failed to read before, is work (and the first one found
+    ends the check); an unchanged file whose archived copy is gone is archived again here, as the flow
+    would. Starting Prefect for such a run (its temporary server: ~9 s) would cost more than the run.
+    """
+    from flows.pipeline import local_reports
+    from tasks.fetch import PageFetch, RawArchive
+    from warehouse.load import known_pages
+
+    with warehouse_db.connect_writer(db_path) as con:
+        known = known_pages(con)
+    archive = RawArchive(warehouse_db.raw_dir_for(db_path))
+    return all(isinstance(item, PageFetch) and item.not_modified
+               for item in local_reports(from_dir, archive, known))
+
+
+def _run_here(args: argparse.Namespace, db_path: Path) -> tuple[dict, list[tuple[str, str]]]:
+    """The pipeline in this process, no flow run: for a run that will find nothing to do.
+
+    It writes what the flow would (the `runs` row; a saved file's status when it reads fine again), and
+    should a file change after the check, loads it as the flow would.
+    """
+    from flows import console
+    from flows.pipeline import run_pipeline
+
+    summary = run_pipeline(flow="backfill", db_path=db_path, sites=[], from_dir=Path(args.from_dir),
+                           from_dir_authority=args.authority)
+    return console.run_result(summary) | {"flow_run_id": None}, summary.failures
+
+
+def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | BaseException, list[tuple[str, str]], str]:
+    """The run as a Prefect flow run, with live progress on a terminal: its result (or why nothing could
+    be fetched), its failed pages and its `runs` id."""
+    from flows import console, prefect_flows
+
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
-    started = time.monotonic()
     with display.running():
         if args.command == "backfill":
             state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
@@ -221,20 +285,12 @@ def run_flow(args: argparse.Namespace) -> None:
         else:
             state = prefect_flows.reprocess(db=str(db_path), return_state=True)
     result = state.result(raise_on_failure=False)
-    nothing_fetched = isinstance(result, prefect_flows.NothingFetched)
-    if isinstance(result, BaseException) and not nothing_fetched:
-        raise result
-    run_id = result["run_id"] if isinstance(result, dict) else display.last.run_id
-    report = (result if isinstance(result, dict) else {}) | console.run_report(db_path, run_id)
     failures = display.last.failures if display.last else []
-    if args.json:
-        report["failed_pages"] = [{"url": url, "error": error} for url, error in failures]
-        print(json.dumps(report, default=str, ensure_ascii=False))
-    else:
-        print(console.summary_text(report, failures, _format_rows, time.monotonic() - started))
-    if nothing_fetched:
-        # The run finished and recorded every failure in `pages`: not an argument error.
-        print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
+    if isinstance(result, prefect_flows.NothingFetched):
+        return result, failures, display.last.run_id
+    if isinstance(result, BaseException):
+        raise result
+    return result | {"flow_run_id": str(state.state_details.flow_run_id)}, failures, result["run_id"]
 
 
 def _prefect_defaults() -> None:

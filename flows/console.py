@@ -131,6 +131,11 @@ class RunProgress:
             progress_hooks.remove(self.update)
 
 
+def run_result(summary: pipeline.RunSummary) -> dict:
+    """What a run returns (a flow run's result; the CLI's --json keys): its `runs` row and two more counts."""
+    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
+
+
 def run_report(db_path: Path, run_id: str) -> dict:
     """The run's summary from the warehouse: its `runs` row and the documents it loaded by level and plan year.
 
@@ -166,6 +171,9 @@ def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Cal
              f"{report.get('pages_fetched', 0)} fetched, {report.get('pages_unchanged', 0)} unchanged, "
              f"{report.get('errors', 0)} failed; "
              f"documents {report.get('documents_new', 0)} new, {report.get('documents_changed', 0)} changed"]
+    if "flow_run_id" in report and report["flow_run_id"] is None:
+        lines.append(f"nothing new: all {report.get('pages_unchanged', 0)} saved files are loaded as they are; "
+                     "no Prefect flow run was started")
     documents = report.get("documents") or []
     if documents:
         keys = [(d["level"] or "?", d["plan_year"] if d["plan_year"] is not None else "?") for d in documents]

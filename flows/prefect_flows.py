@@ -26,6 +26,7 @@ from prefect.context import FlowRunContext
 from prefect.utilities.annotations import quote
 
 from flows import pipeline, reprocess as reprocess_module
+from flows.console import run_result
 from tasks.fetch import FetchConfig
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
@@ -133,15 +134,11 @@ def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
     )
 
 
-def _result(summary: pipeline.RunSummary) -> dict:
-    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
-
-
 def _finish(summary: pipeline.RunSummary, db_path: Path) -> dict:
     _publish(summary, db_path)
     if summary.nothing_fetched:
         raise NothingFetched(f"nothing could be fetched: {len(summary.failures)} pages failed")
-    return _result(summary)
+    return run_result(summary)
 
 
 @flow(name="backfill", log_prints=True)
@@ -192,4 +189,4 @@ def reprocess(db: str | None = None) -> dict:
     with _pipeline_logs_to_run():
         summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
     _publish(summary, _db_path(db))
-    return _result(summary)
+    return run_result(summary)
