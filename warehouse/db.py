@@ -94,6 +94,19 @@ def _first_line(error: BaseException) -> str:
     return text.splitlines()[0] if text else type(error).__name__
 
 
+# Warehouses this process has migrated (views and reference data included), with the schema version it
+# left them at: a run opens its writer once or twice a batch, and recreating every view each time was a
+# third of the main process's time. A file replaced or recreated under the same path is migrated again.
+_migrated: set[tuple[str, int]] = set()
+
+
+def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
+    try:
+        return con.execute("SELECT max(version) FROM schema_version").fetchone()[0]
+    except duckdb.CatalogException:
+        return None
+
+
 def migrate(con: duckdb.DuckDBPyConnection) -> int:
     """Apply numbered migrations not yet applied; (re)create views. Returns the schema version."""
     con.execute(
@@ -154,7 +167,8 @@ def connect_writer(path: Path, *, wait_seconds: float = WRITE_WAIT_SECONDS) -> I
     _ensure_parent(path)
     con = _connect(path, read_only=False, wait_seconds=wait_seconds)
     try:
-        migrate(con)
+        if (str(path.resolve()), _schema_version(con)) not in _migrated:
+            _migrated.add((str(path.resolve()), migrate(con)))
         yield con
     finally:
         con.close()
