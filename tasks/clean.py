@@ -57,10 +57,14 @@ TAIL_MARKER = re.compile(
     re.IGNORECASE,
 )
 # Single-block pages glue the tail onto the closing sentence: "…胜利召开! 推荐访问:…"
-GLUED_TAIL = re.compile(
-    r"(?<=[。!?\uff01\uff1f])\s*(?=(?:推荐访问|相关(?:文章|阅读|推荐|链接|报道)|猜你喜欢|上一篇|下一篇|页[:\uff1a]\s*\[?\d|"
+GLUED_TAIL_NEXT = (
+    r"\s*(?=(?:推荐访问|相关(?:文章|阅读|推荐|链接|报道)|猜你喜欢|上一篇|下一篇|页[:\uff1a]\s*\[?\d|"
     r"您需要登录后|分享到|责任编辑|扫一扫|【?\s*打印本页|【?\s*关闭窗口|免责声明)[:\uff1a]?)"
 )
+GLUED_TAIL = re.compile(r"(?<=[。!?\uff01\uff1f])" + GLUED_TAIL_NEXT)
+# the same with the sentence end matched rather than looked behind at: it starts with fixed
+# characters, so one search over a page is a fast scan
+GLUED_TAIL_CUE = re.compile(r"[。!?\uff01\uff1f]" + GLUED_TAIL_NEXT)
 # Chrome lines that may sit anywhere (header or body); short lines only, see `is_chrome_line`.
 CHROME_LINE = re.compile(
     r"(?:您?当前(?:的)?位置|您现在的位置|所在位置)[:\uff1a]|(?:^|\s)首页\s*[>\uff1e»]|"
@@ -108,6 +112,7 @@ TEASER_END = re.compile(r"(?:\.{3,}|…+)$")  # "内容摘要：…一、2019年
 CJK = r"\u4e00-\u9fff"
 SITE_NAME_END = re.compile("文库|网")  # 老秘网, 木木文档网, 第一范文网, 三一文库
 CJK_TAIL = re.compile(f"[{CJK}]+$")
+SITE_LIKE = re.compile(f"[{CJK}]+(?:网|文库)")
 SITE_NAME_MAX = 10
 KNOWN_FARMS = (
     "老秘网", "木木文档网", "第一范文网", "范文先生网", "大文斗范文网", "海川范文网", "好范文网", "一本文库",
@@ -236,7 +241,9 @@ def match_key(text: str) -> str:
 # -- the steps --------------------------------------------------------------------------------
 
 def _clean_lines(raw_lines: Iterable[str], *, title: str | None, site_name: str | None, chrome_text: str) -> CleanText:
-    lines = [part for line in _rejoin(raw_lines) for part in GLUED_TAIL.split(line) if part]
+    lines = _rejoin(raw_lines)
+    if GLUED_TAIL_CUE.search("\n".join(lines)):  # a line splits only where the page has a glued tail
+        lines = [part for line in lines for part in GLUED_TAIL.split(line) if part]
     start = _body_start(lines)
     if start is None:
         header_lines, body_lines, tail_lines = lines, [], []
@@ -325,10 +332,12 @@ def _rejoin(raw_lines: Iterable[str]) -> list[str]:
     at a line's end ("…坚持以习（下转第四版）") continues on the next line.
     """
     raws = list(raw_lines)
+    page = "\n".join(raws)  # what no line of the page has, no line is searched for
+    zero_width, jumps = ZERO_WIDTH.search(page) is not None, PAGE_JUMP.search(page) is not None
     lines: list[str] = []
     glue_to: int | None = None  # the line whose paragraph continues on the next text line
     for raw, line in zip(raws, _tidy_lines(raws)):
-        if ZERO_WIDTH.search(raw) and not ZERO_WIDTH.sub("", raw).strip():
+        if zero_width and ZERO_WIDTH.search(raw) and not ZERO_WIDTH.sub("", raw).strip():
             if glue_to is None and lines and not _ends_sentence(lines[-1]):
                 glue_to = len(lines) - 1
             continue
@@ -341,7 +350,7 @@ def _rejoin(raw_lines: Iterable[str]) -> list[str]:
             lines[glue_to] = _join(lines[glue_to], line)
         else:
             lines.append(line)
-        jump = PAGE_JUMP.search(raw)
+        jump = PAGE_JUMP.search(raw) if jumps else None
         last = glue_to if glue_to is not None else len(lines) - 1
         glue_to = last if jump and not raw[jump.end():].strip() and not _ends_sentence(lines[last]) else None
     return lines
@@ -484,22 +493,32 @@ def detect_watermarks(body: str, outside: str) -> list[str]:
     for name in sorted(page_names | text_names | set(KNOWN_FARMS), key=len, reverse=True):
         if any(name in longer for longer in found) or any(word in name for word in OFFICIAL_WORDS):
             continue
-        if name not in body or _in_official_name(body, name):
+        # a name of the form _site_like_names collects is in the body exactly when the body's own
+        # such names hold it: a set lookup instead of a scan of the body for every known farm
+        if not (name in text_names if _is_site_like(name) else name in body):
+            continue
+        starts = list(_occurrences(body, name))
+        if _in_official_name(body, name, starts):
             continue
         if name in KNOWN_FARMS:
             found.append(name)
-        elif name in page_names and _inside_sentences(body, name) and not _is_word(name):
+        elif name in page_names and _neighbours(body, name, starts) and not _is_word(name):  # inside a sentence
             found.append(name)
-        elif len(_neighbours(body, name)) >= MIN_INSERTIONS and not _is_word(name) and (
-                _insertions(body, name) >= MIN_INSERTIONS or _reads_as_site_name(name)):
+        elif len(_neighbours(body, name, starts)) >= MIN_INSERTIONS and not _is_word(name) and (
+                _insertions(body, name, starts) >= MIN_INSERTIONS or _reads_as_site_name(name)):
             found.append(name)
     return found
 
 
-def _in_official_name(body: str, name: str) -> bool:
+def _is_site_like(name: str) -> bool:
+    """What _site_like_names collects: 3 to SITE_NAME_MAX CJK characters ending in 网 or 文库."""
+    return 3 <= len(name) <= SITE_NAME_MAX and SITE_LIKE.fullmatch(name) is not None
+
+
+def _in_official_name(body: str, name: str, starts: list[int]) -> bool:
     """府门户网 or 门户网 in 省政府门户网站: every occurrence ends a name with 政府 (人民, 日报 …) in it."""
     return all(any(word in body[max(0, start - OFFICIAL_REACH) : start + len(name)] for word in OFFICIAL_WORDS)
-               for start in _occurrences(body, name))
+               for start in starts)
 
 
 def _occurrences(body: str, name: str) -> Iterator[int]:
@@ -527,10 +546,10 @@ def _site_like_names(text: str) -> set[str]:
     return names
 
 
-def _neighbours(body: str, name: str) -> list[tuple[str, str]]:
-    """The characters either side of each occurrence that sits inside a run of CJK text."""
+def _neighbours(body: str, name: str, starts: list[int]) -> list[tuple[str, str]]:
+    """The characters either side of each occurrence (at `starts`) that sits inside a run of CJK text."""
     pairs = []
-    for start in _occurrences(body, name):
+    for start in starts:
         end = start + len(name)
         left, right = body[start - 1 : start], body[end : end + 1]
         if CJK_ONE.fullmatch(left) and CJK_ONE.fullmatch(right):
@@ -538,17 +557,12 @@ def _neighbours(body: str, name: str) -> list[tuple[str, str]]:
     return pairs
 
 
-def _inside_sentences(body: str, name: str) -> bool:
-    """The site's own name in the middle of a sentence: no report cites a content farm."""
-    return bool(_neighbours(body, name))
-
-
-def _insertions(body: str, name: str) -> int:
+def _insertions(body: str, name: str, starts: list[int]) -> int:
     """How many occurrences look inserted: the neighbours joined form a bigram the rest of the
     text uses more often than the bigrams the name would form with them (我区 vs 我老, 网区)."""
     without = body.replace(name, "\x00")
     bigrams = Counter(without[i : i + 2] for i in range(len(without) - 1))
-    return sum(1 for left, right in _neighbours(body, name)
+    return sum(1 for left, right in _neighbours(body, name, starts)
                if bigrams[left + right] > bigrams[left + name[0]] + bigrams[name[-1] + right])
 
 
