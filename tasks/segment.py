@@ -47,7 +47,7 @@ import re
 import tempfile
 from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -236,10 +236,20 @@ class RustEngine:
 ENGINES: dict[str, type[JiebaEngine] | type[RustEngine]] = {"jieba": JiebaEngine, "rjieba": RustEngine}
 
 _engines: dict[str, Engine] = {}
-# token -> 0 (not a word: punctuation, space), 1 (a word, not a term), 2 (a term): tokens
-# recur across documents, so each is classified once; cleared when it grows past the limit.
-_kinds: dict[str, int] = {}
-KINDS_LIMIT = 1_000_000
+
+
+@dataclass
+class _Kinds:
+    """Tokens already classified: tokens recur across documents, so each is classified once, and a
+    document's counts are split by set operations in C rather than a Python test per token."""
+
+    seen: set[str] = field(default_factory=set)
+    not_words: set[str] = field(default_factory=set)  # punctuation and whitespace
+    not_terms: set[str] = field(default_factory=set)  # those, stop words and numbers
+
+
+_kinds = _Kinds()
+KINDS_LIMIT = 1_000_000  # tokens remembered; forgotten all at once past it
 _stopwords: frozenset[str] = frozenset()
 _dict_sha256 = ""
 
@@ -276,20 +286,22 @@ def _kind(token: str) -> int:
 
 def segment(doc_id: str, body: str, engine: str | None = None) -> Segmentation:
     """Segment one body: tokens without whitespace/punctuation, terms without stop words and numbers."""
+    global _kinds
     loaded = _load(engine)
-    if len(_kinds) > KINDS_LIMIT:
-        _kinds.clear()
-    tokens = 0
-    terms: dict[str, int] = {}
-    for token, count in loaded.count(body).items():
-        kind = _kinds.get(token)
-        if kind is None:
-            kind = _kinds[token] = _kind(token)
-        if kind:
-            tokens += count
-            if kind == 2:
-                terms[token] = count
-    return Segmentation(doc_id=doc_id, tokens=tokens, terms=terms, segmenter=loaded.name,
+    if len(_kinds.seen) > KINDS_LIMIT:
+        _kinds = _Kinds()
+    counts = loaded.count(body)
+    for token in counts.keys() - _kinds.seen:
+        kind = _kind(token)
+        _kinds.seen.add(token)
+        if kind < 2:
+            _kinds.not_terms.add(token)
+        if kind == 0:
+            _kinds.not_words.add(token)
+    tokens = sum(counts.values()) - sum(counts[token] for token in counts.keys() & _kinds.not_words)
+    for token in counts.keys() & _kinds.not_terms:
+        del counts[token]
+    return Segmentation(doc_id=doc_id, tokens=tokens, terms=dict(counts), segmenter=loaded.name,
                         segmenter_version=loaded.version, dict_sha256=_dict_sha256)
 
 

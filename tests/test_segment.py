@@ -122,7 +122,7 @@ def test_added_word_frequencies_are_jiebas(monkeypatch: pytest.MonkeyPatch, tmp_
     userdict.write_text("# test\n生产总值\n政务服务平台\n污染防治 nz\n数字经济 100000 nz\n数字经济 200000\n",
                         encoding="utf-8")
     monkeypatch.setattr(segment, "USERDICT_PATH", userdict)
-    for name, value in (("_engines", {}), ("_kinds", {}), ("_dict_sha256", ""), ("_stopwords", frozenset())):
+    for name, value in (("_engines", {}), ("_kinds", segment._Kinds()), ("_dict_sha256", ""), ("_stopwords", frozenset())):
         monkeypatch.setattr(segment, name, value)  # restored after the test, with the real dictionary's engines
     base = segment._jieba_tokenizer([])
     reference = segment._jieba_tokenizer(segment._userdict_entries())
