@@ -157,8 +157,16 @@ def clean_text(text: str, *, title: str | None = None, site_name: str | None = N
 
 def normalize_for_hash(body: str) -> str:
     """The body with layout noise removed, so copies differing only in spacing share a doc_id."""
-    lines = (SPACE_RUN.sub(" ", SPACE_BETWEEN_CJK.sub("", line.strip())) for line in body.splitlines())
+    lines = (_hash_line(line.strip()) for line in body.splitlines())
     return "\n".join(line for line in lines if line)
+
+
+def _hash_line(line: str) -> str:
+    """A stripped line with its spaces normalised; most lines have none, and SPACE_BETWEEN_CJK, which
+    starts with a look-behind, would test every character of them."""
+    if not SPACE_RUN.search(line):
+        return line
+    return SPACE_RUN.sub(" ", SPACE_BETWEEN_CJK.sub("", line))
 
 
 def junk_score(clean: CleanText) -> int:
