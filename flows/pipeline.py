@@ -18,7 +18,7 @@ import os
 import queue
 import threading
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -206,22 +206,31 @@ def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysi
     return batch
 
 
-def make_copies(reports: list[ReportPage]) -> tuple[list[Copy], list[Skip]]:
-    """Clean each report page and read its metadata; pages without a report body are skipped."""
-    made = parallel_map(functools.partial(_copy_of, fingerprinted=False), reports)
-    return [c for c, _ in made if isinstance(c, Copy)], [s for s, _ in made if isinstance(s, Skip)]
+def start_copies(reports: list[ReportPage]) -> Iterator[tuple[Copy | Skip, Fingerprint | None]]:
+    """Start cleaning each report page and reading its metadata in the workers; `copies_and_skips` collects them."""
+    return submit(functools.partial(_copy_of, fingerprinted=False), reports)
+
+
+def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> tuple[list[Copy], list[Skip]]:
+    """The copies made, and the pages skipped as having no report body."""
+    done = [copy for copy, _ in made]
+    return [c for c in done if isinstance(c, Copy)], [s for s in done if isinstance(s, Skip)]
 
 
 def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[load.LoadedDocument]:
     """Every group's canonical body with its indicators and segmentation: taken from `made` when the
     canonical copy is one the workers analysed already, analysed here otherwise (a loaded copy that
-    stays canonical, or a reprocess)."""
+    stays canonical)."""
     ready = {id(c): a for c, a in zip(made.copies, made.analyses) if a is not None} if made else {}
     missing = [g.canonical for g in groups if id(g.canonical) not in ready]
     ready |= {id(c): a for c, a in zip(missing, parallel_map(analyse, missing))}
+    return documents(groups, [ready[id(g.canonical)] for g in groups])
+
+
+def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list[load.LoadedDocument]:
+    """Each group with its canonical body's analysis (in the same order), as the loader writes it."""
     loaded = []
-    for group in groups:
-        analysis = ready[id(group.canonical)]
+    for group, analysis in zip(groups, analyses, strict=True):
         seg = analysis.segmentation
         loaded.append(load.LoadedDocument(
             doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,

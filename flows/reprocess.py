@@ -140,6 +140,16 @@ class CopiesByYear:
             yield copies
 
 
+def _spill(spilled: CopiesByYear, pages: int, made: Iterator, summary: pipeline.RunSummary,
+           runner: pipeline.StageRunner) -> None:
+    """A chunk's copies, collected from the workers, spilled to their plan years' files."""
+    copies, skips = runner("clean-and-identify", pipeline.copies_and_skips, made)
+    summary.skipped.extend((s.url, s.reason) for s in skips)
+    spilled.add(copies)
+    summary.pages_seen += pages
+    pipeline._progress(summary)
+
+
 def group_year(copies: list[Copy]) -> list[DocumentGroup]:
     """One plan year's copies grouped into documents; fingerprints made in the worker processes."""
     return group_copies(copies, pipeline.parallel_map(fingerprint, [c.clean.body for c in copies]))
@@ -164,14 +174,16 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
             old_ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
         with tempfile.TemporaryDirectory(prefix=".reprocess-", dir=db_path.parent) as spill_dir:
             spilled = CopiesByYear(Path(spill_dir))
+            cleaning: tuple[int, Iterator] | None = None  # a chunk in the workers while the next is read and parsed
             for chunk in _chunks(archived_reports(members_of, archive, authority_of), batch_size):
                 reports = [r for r in chunk if isinstance(r, ReportPage)]
                 summary.failures.extend(r for r in chunk if not isinstance(r, ReportPage))
-                copies, skips = runner("clean-and-identify", pipeline.make_copies, reports) if reports else ([], [])
-                summary.skipped.extend((s.url, s.reason) for s in skips)
-                spilled.add(copies)
-                summary.pages_seen += len(chunk)
-                pipeline._progress(summary)
+                started = (len(chunk), pipeline.start_copies(reports))
+                if cleaning is not None:
+                    _spill(spilled, *cleaning, summary, runner)
+                cleaning = started
+            if cleaning is not None:
+                _spill(spilled, *cleaning, summary, runner)
             del members_of, authority_of
             with warehouse_db.connect_writer(db_path) as con:
                 rebuilt: set[str] = set()
@@ -182,8 +194,13 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                     _drop_documents(con, [doc_id for (doc_id,) in replaced if doc_id not in rebuilt])
                     groups = runner("dedupe", group_year, copies)
                     del copies
-                    for chunk in _chunks(groups, batch_size):
-                        docs = runner("extract-and-segment", pipeline.analyse_groups, chunk)
+                    chunks = list(_chunks(groups, batch_size))
+                    analysing = pipeline.submit(pipeline.analyse, [g.canonical for g in chunks[0]]) if chunks else None
+                    for n, chunk in enumerate(chunks):  # the next chunk is analysed in the workers while this one loads
+                        analyses = analysing
+                        if n + 1 < len(chunks):
+                            analysing = pipeline.submit(pipeline.analyse, [g.canonical for g in chunks[n + 1]])
+                        docs = runner("extract-and-segment", pipeline.documents, chunk, analyses)
                         summary.indicators_loaded += load.load_documents(con, docs).indicators_loaded
                         new_ids = {d.doc_id for d in docs}
                         rebuilt |= new_ids

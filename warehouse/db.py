@@ -97,7 +97,11 @@ def _first_line(error: BaseException) -> str:
 # Warehouses this process has migrated (views and reference data included), with the schema version it
 # left them at: a run opens its writer once or twice a batch, and recreating every view each time was a
 # third of the main process's time. A file replaced or recreated under the same path is migrated again.
-_migrated: set[tuple[str, int]] = set()
+_migrated: set[tuple[str, int | None, str, str]] = set()
+
+
+def _migration_key(path: Path, version: int | None) -> tuple[str, int | None, str, str]:
+    return str(path.resolve()), version, str(MIGRATIONS_DIR), str(VIEWS_DIR)
 
 
 def _schema_version(con: duckdb.DuckDBPyConnection) -> int | None:
@@ -167,8 +171,8 @@ def connect_writer(path: Path, *, wait_seconds: float = WRITE_WAIT_SECONDS) -> I
     _ensure_parent(path)
     con = _connect(path, read_only=False, wait_seconds=wait_seconds)
     try:
-        if (str(path.resolve()), _schema_version(con)) not in _migrated:
-            _migrated.add((str(path.resolve()), migrate(con)))
+        if _migration_key(path, _schema_version(con)) not in _migrated:
+            _migrated.add(_migration_key(path, migrate(con)))
         yield con
     finally:
         con.close()
