@@ -291,7 +291,7 @@ def segment(doc_id: str, body: str, engine: str | None = None) -> Segmentation:
     if len(_kinds.seen) > KINDS_LIMIT:
         _kinds = _Kinds()
     counts = loaded.count(body)
-    for token in counts.keys() - _kinds.seen:
+    for token in set(counts).difference(_kinds.seen):  # iterates the document's tokens, not all those seen
         kind = _kind(token)
         _kinds.seen.add(token)
         if kind < 2:
