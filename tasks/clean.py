@@ -526,15 +526,17 @@ def detect_watermarks(body: str, outside: str) -> list[str]:
     times and look inserted: cutting it out leaves a bigram the text uses, or
     it reads as a name plus a bare 网/文库 rather than a word like 互联网.
     """
-    page_names, text_names = _site_like_names(outside), _site_like_names(body)
+    page_names, text_names = _site_like_names(outside).keys(), _site_like_names(body)
     found: list[str] = []
-    for name in sorted(page_names | text_names | set(KNOWN_FARMS), key=len, reverse=True):
+    for name in sorted(page_names | text_names.keys() | set(KNOWN_FARMS), key=len, reverse=True):
         if any(name in longer for longer in found) or any(word in name for word in OFFICIAL_WORDS):
             continue
         # a name of the form _site_like_names collects is in the body exactly when the body's own
         # such names hold it: a set lookup instead of a scan of the body for every known farm
         if not (name in text_names if _is_site_like(name) else name in body):
             continue
+        if name not in KNOWN_FARMS and name not in page_names and text_names[name] < MIN_INSERTIONS:
+            continue  # seen only in the text, and too seldom to sit inside sentences often enough
         starts = list(_occurrences(body, name))
         if _in_official_name(body, name, starts):
             continue
@@ -573,10 +575,11 @@ def _is_word(name: str) -> bool:
     return segment.words(name) == [name]
 
 
-def _site_like_names(text: str) -> set[str]:
+def _site_like_names(text: str) -> Counter[str]:
     """Every CJK string of 3+ characters ending in 网 or 文库: "欢迎访问老秘网" gives 老秘网,
-    访问老秘网, …, since where the name starts is unknown."""
-    names = set()
+    访问老秘网, …, since where the name starts is unknown; with how often the text has it
+    (overlapping occurrences too: each ends at its own 网 or 文库)."""
+    names: Counter[str] = Counter()
     for match in SITE_NAME_END.finditer(text):
         run = CJK_TAIL.search(text[max(0, match.end() - SITE_NAME_MAX) : match.end()])
         if run:
