@@ -9,7 +9,7 @@ HTML pages also through discovery (page_kind, listing/part/attachment links).
 Every stage runs on every input, report or not, so more code paths are covered
 than a backfill takes.
 
-Inputs: ../shared (seeds, gold bodies, national corpus, real/*: 保定 county
+Inputs: ../shared next to the checkout (seeds, gold bodies, national corpus, real/*: 保定 county
 texts, provincial mirror texts, cwced web pages), the test fixtures, the demo's
 sample site and bench/pipeline.py's pages. Timing is CPU time of this process
 (time.process_time), so a busy machine does not skew it; `--repeat` runs the
@@ -17,6 +17,10 @@ timed pass again and keeps each stage's fastest pass.
 
     .venv/bin/python bench/stage_outputs.py --out /tmp/cpu/before [--bench-pages 300] [--repeat 3]
     .venv/bin/python bench/stage_outputs.py --diff /tmp/cpu/before /tmp/cpu/after
+
+To compare with an older commit: `git archive COMMIT | tar -x -C DIR`, copy this
+script into DIR/bench, put a `shared` link next to DIR, and run it there with
+this checkout's .venv/bin/python.
 """
 
 from __future__ import annotations
@@ -46,7 +50,11 @@ from tasks.extract import extract_indicators  # noqa: E402
 from tasks.metadata import extract_metadata  # noqa: E402
 from tasks.parse import ParseError, decode_html, document_kind, parse_document  # noqa: E402
 
-STAGES = ("parse", "verdict", "discover", "clean", "metadata", "fingerprint", "indicators", "segment")
+STAGES = ("parse", "verdict", "part_links", "listing", "clean", "metadata", "fingerprint", "doc_id", "indicators",
+          "segment")
+# what the crawl thread runs on every report page, and a worker process on every report
+CRAWL = ("parse", "verdict", "part_links")
+WORKER = ("verdict", "clean", "metadata", "fingerprint", "doc_id", "indicators", "segment")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -70,8 +78,9 @@ def inputs(bench_pages: int) -> Iterator[Input]:
     ]
     for group, folder in text_dirs:
         for path in sorted(folder.rglob("*.txt")):
-            yield Input(group, f"{folder.relative_to(folder.parents[1])}/{path.relative_to(folder)}",
-                        path.resolve().as_uri(), path.read_bytes())
+            name = f"{folder.relative_to(folder.parents[1])}/{path.relative_to(folder)}"
+            # a URL that names the input, not where this checkout is: digests of two checkouts compare
+            yield Input(group, name, f"file:///inputs/{name}", path.read_bytes())
     for group, folder in (("real-html", SHARED / "real" / "cwced_dev" / "html"),
                           ("fixture", ROOT / "tests" / "fixtures" / "real" / "cwced" / "html")):
         for path in sorted(folder.glob("*.html")):
@@ -112,9 +121,10 @@ def run(item: Input, clock: Callable[[str, float], None]) -> dict[str, Any]:
         def links() -> dict[str, Any]:
             listing = discover.listing_links(html, item.url)
             return {"kind": discover.page_kind(page, html, item.url), "charset": charset,
-                    "listing": dataclasses.asdict(listing), "parts": discover.part_links(html, item.url),
+                    "listing": dataclasses.asdict(listing),
                     "attachments": [dataclasses.asdict(a) for a in discover.attachment_links(html, item.url)]}
-        out["discover"] = timed("discover", links)
+        out["discover"] = timed("listing", links)
+        out["discover"]["parts"] = timed("part_links", discover.part_links, html, item.url)
     clean = timed("clean", clean_page, page)
     out["clean"] = dataclasses.asdict(clean)
     meta = timed("metadata", extract_metadata, clean, url=item.url, site_name=page.site_name)
@@ -122,7 +132,7 @@ def run(item: Input, clock: Callable[[str, float], None]) -> dict[str, Any]:
     printed = timed("fingerprint", fingerprint, clean.body)
     out["fingerprint"] = {"key_length": printed.key_length, "shingles": hashlib.sha256(printed.shingles.tobytes()).hexdigest(),
                           "match_key": hashlib.sha256(match_key(clean.body).encode()).hexdigest(),
-                          "doc_id": doc_id_for(clean.body), "junk_score": junk_score(clean)}
+                          "doc_id": timed("doc_id", doc_id_for, clean.body), "junk_score": junk_score(clean)}
     rows = timed("indicators", extract_indicators, clean.body, meta.plan_year, meta.review_start, meta.review_end)
     out["indicators"] = [dataclasses.asdict(row) for row in rows]
     seg = timed("segment", segment.segment, "", clean.body)
@@ -157,7 +167,9 @@ def record(out_dir: Path, bench_pages: int, repeat: int) -> None:
     print("|---|" + "---|" * len(groups))
     for stage in STAGES:
         print(f"| {stage} | " + " | ".join(f"{best.get((g, stage), 0.0) / counts[g] * 1000:.2f}" for g in groups) + " |")
-    print("| all | " + " | ".join(f"{sum(best.get((g, s), 0.0) for s in STAGES) / counts[g] * 1000:.2f}" for g in groups) + " |")
+    for name, stages in (("crawl thread", CRAWL), ("worker", WORKER)):
+        print(f"| {name} ({', '.join(stages)}) | "
+              + " | ".join(f"{sum(best.get((g, s), 0.0) for s in stages) / counts[g] * 1000:.2f}" for g in groups) + " |")
 
 
 def diff(before: Path, after: Path) -> int:
