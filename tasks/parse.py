@@ -482,7 +482,17 @@ def main_block(layout: Layout) -> tuple[LexborNode | None, int, int]:
     best, best_value = (len(layout.blocks) - 1, 0, len(layout.lines)), float("-inf")
     for index, (_, start, end, _, _) in enumerate(layout.blocks):
         run_value, run_start, inner_best, last_block = 0.0, start, float("-inf"), -1
-        for unit_start, unit_end, child in _units(layout, start, end, children.get(index, ())):
+        if index not in children:  # a block without child blocks (most are one <p>): its units are its lines
+            for line in range(start, end):
+                if run_value <= 0:
+                    run_value, run_start = 0.0, line
+                run_value += prefix[line + 1] - prefix[line]
+                inner_best = max(inner_best, run_value)
+                if run_value > best_value:
+                    best, best_value = (index, run_start, line + 1), run_value
+            worth.append(min(prefix[end] - prefix[start], inner_best))
+            continue
+        for unit_start, unit_end, child in _units(layout, start, end, children[index]):
             value = prefix[unit_end] - prefix[unit_start] if child < 0 else worth[child]
             if child >= 0:
                 if value < 0:
