@@ -68,16 +68,24 @@ GLUED_TAIL = re.compile(r"(?<=[。!?\uff01\uff1f])" + GLUED_TAIL_NEXT)
 # characters, so one search over a page is a fast scan
 GLUED_TAIL_CUE = re.compile(r"[。!?\uff01\uff1f]" + GLUED_TAIL_NEXT)
 # Chrome lines that may sit anywhere (header or body); short lines only, see `is_chrome_line`.
+# What a chrome line contains anywhere, and what one starts with (matched at the start only: in
+# one alternation with the rest, every anchored branch was tried again at every character).
 CHROME_LINE = re.compile(
     r"(?:您?当前(?:的)?位置|您现在的位置|所在位置)[:\uff1a]|(?:^|\s)首页\s*[>\uff1e»]|"
-    r"(?:发布|发表|更新|录入|上传)(?:时间|日期|于)[:\uff1a]|^(?:时间|日期)[:\uff1a]\s*\d{4}|(?:^|\s|\|)来源[:\uff1a]|"
-    r"(?:浏览|阅读|点击|访问)(?:次数|量|数|人次)?[:\uff1a]\s*(?:\d|$)|^[【】\[\]|｜]$|点击(?:图片|进入|查看)|^内容摘要[:\uff1a]|【?字体[:\uff1a]|字号[:\uff1a]|[【\[]\s*(?:大|中|小)\s*[】\]]|"
-    r"^【?打印】?$|^作者[:\uff1a]|编辑[:\uff1a]|ICP备|公网安备|网站标识码|版权所有|技术支持|联系我们|"
-    r"签到天数|TA的每日心情|^\[LV\.\d+\]|^Rank:|显示全部楼层|阅读模式|本帖最后由|立即注册|设为首页|收藏本站|"
-    r"复制链接|^查看[:\uff1a]\s*\d|回复[:\uff1a]\s*\d|使用道具|^举报$|^(?:沙发|板凳|地板|楼主)$|客服中心|在线时间|在线咨询|"
-    r"联系电话|^关闭$|^周[一二三四五六日]\s*[~\uff5e至-]|^(?:主题|帖子|积分|版主|精华|威望|金钱|贡献)$|"
-    r"^积分\s*\d+$|^[\d.,\uff0c:\uff1a万千亿~\-\s]+$|^第\s*\d+\s*页|^-\s*\d+\s*-$|^\[\d+\]$|上一页|下一页|"
-    r"(?:微信|微博|QQ空间|朋友圈).{0,6}(?:微信|微博|QQ空间|朋友圈)|供大家参考|推荐访问|^(?:昨天|前天|今天)\s*\d",
+    r"(?:发布|发表|更新|录入|上传)(?:时间|日期|于)[:\uff1a]|(?:^|\s|\|)来源[:\uff1a]|"
+    r"(?:浏览|阅读|点击|访问)(?:次数|量|数|人次)?[:\uff1a]\s*(?:\d|$)|点击(?:图片|进入|查看)|【?字体[:\uff1a]|字号[:\uff1a]|[【\[]\s*(?:大|中|小)\s*[】\]]|"
+    r"编辑[:\uff1a]|ICP备|公网安备|网站标识码|版权所有|技术支持|联系我们|"
+    r"签到天数|TA的每日心情|显示全部楼层|阅读模式|本帖最后由|立即注册|设为首页|收藏本站|"
+    r"复制链接|回复[:\uff1a]\s*\d|使用道具|客服中心|在线时间|在线咨询|"
+    r"联系电话|上一页|下一页|"
+    r"(?:微信|微博|QQ空间|朋友圈).{0,6}(?:微信|微博|QQ空间|朋友圈)|供大家参考|推荐访问",
+    re.IGNORECASE,
+)
+CHROME_LINE_START = re.compile(
+    r"^(?:(?:时间|日期)[:\uff1a]\s*\d{4}|[【】\[\]|｜]$|内容摘要[:\uff1a]|【?打印】?$|作者[:\uff1a]|\[LV\.\d+\]|Rank:|"
+    r"查看[:\uff1a]\s*\d|举报$|(?:沙发|板凳|地板|楼主)$|关闭$|周[一二三四五六日]\s*[~\uff5e至-]|"
+    r"(?:主题|帖子|积分|版主|精华|威望|金钱|贡献)$|积分\s*\d+$|[\d.,\uff0c:\uff1a万千亿~\-\s]+$|第\s*\d+\s*页|"
+    r"-\s*\d+\s*-$|\[\d+\]$|(?:昨天|前天|今天)\s*\d)",
     re.IGNORECASE,
 )
 CHROME_LINE_MAX = 80  # a longer line is prose, even if it mentions 来源: or 编辑:
@@ -401,7 +409,7 @@ def is_chrome_line(line: str) -> bool:
         return True
     if len(line) > CHROME_LINE_MAX:
         return False
-    return bool(CHROME_LINE.search(line) or TAIL_MARKER.search(line))
+    return bool(CHROME_LINE_START.match(line) or CHROME_LINE.search(line) or TAIL_MARKER.search(line))
 
 
 def _is_code(line: str) -> bool:
