@@ -107,13 +107,15 @@ _ALIAS_PREFIXES = (
     "城[镇乡]|调查|登记|居民|CPI|农[村民]|全[体区市县社口]|常住|地[区方]|国内|县域|生产|GDP|经济|服务|第[三一]|三[产次]|一[二、,，]|"
     "规[模上]|一般|公共|财政|税收|固定|社[会零]|实际|利用|使用|外[资商贸]|引进|招商|货物|进出|新增|到位"
 )
-_TOKEN_RE = re.compile(
-    f"(?=[{_ALIAS_FIRST_CHARS}\\d\\-－])(?:(?P<val>{_VALUE})|(?=(?:{_ALIAS_PREFIXES}))(?:"
-    + "|".join(f"(?P<a{i}>{pattern})" for i, (_, pattern) in enumerate(_ALIASES))
-    + "))"
-)
+_TOKEN_START = f"(?=[{_ALIAS_FIRST_CHARS}\\d\\-－])"
+_ALIAS_TOKEN = (f"(?=(?:{_ALIAS_PREFIXES}))(?:"
+                + "|".join(f"(?P<a{i}>{pattern})" for i, (_, pattern) in enumerate(_ALIASES)) + ")")
+_TOKEN_RE = re.compile(f"{_TOKEN_START}(?:(?P<val>{_VALUE})|{_ALIAS_TOKEN})")
 # Every value ends in one of these; a sentence without one needs no closer look.
 _UNIT_MARK_RE = re.compile("[%％元人]")
+# Where _TOKEN_RE reads a catalog name, this finds one (it is the same branch), so a sentence
+# without a match has figures but no name to credit them to: most sentences with figures.
+_ALIAS_RE = re.compile(f"{_TOKEN_START}{_ALIAS_TOKEN}")
 _ALIAS_CODES = {f"a{i}": codes for i, (codes, _) in enumerate(_ALIASES)}
 
 _UNITS: dict[str, tuple[str, Decimal]] = {
@@ -423,6 +425,8 @@ def extract_indicators(
             multi = section.multi or bool(_MULTI_SENTENCE_RE.search(sentence))
             if multi and _this_year(sentence, plan_year) and not _SPAN_RE.search(sentence):
                 multi = False  # 今年/2021年…主要预期目标 inside a five-year part: the plan year's targets
+            if not _ALIAS_RE.search(text, start, end):
+                continue  # figures without any catalog name
             tokens = list(_TOKEN_RE.finditer(text, start, end))
             for row in _scan_sentence(text, start, end, tokens, basis, multi, ctx):
                 key = (row.indicator, row.basis, row.metric, row.period_start, row.period_end, row.value)
