@@ -752,6 +752,10 @@ class Crawler:
         assert self.client is not None
         cap = self.config.max_bytes
         async with self.client.stream("GET", url, headers=headers) as response:
+            if response.status_code == 304:
+                # No body by definition; reading its end hands the connection back to the pool (left unread,
+                # httpcore closes it, and a no-op run opened a new connection, a TLS handshake on https, per page).
+                await response.aread()
             if response.status_code in REDIRECT_CODES or response.status_code == 304 or response.status_code >= 400:
                 return _Response(url, response.status_code, response.headers, b"")
             declared = _int(response.headers.get("content-length"))

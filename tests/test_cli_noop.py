@@ -159,3 +159,28 @@ def test_saved_files_with_a_url_still_run_the_flow(prefect_harness, capsys, save
     again = backfill(capsys, saved, db, "--url", "http://127.0.0.1:9/zfgzbg/")
     assert again["flow_run_id"] is not None
     assert again["pages_unchanged"] == 2 and again["errors"] == 1
+
+
+def test_a_no_op_crawl_asks_again_over_kept_alive_connections(tmp_path, data_dir):
+    """A 304 hands its connection back for the next request: a no-op scrape of a site is not a new
+    TCP (on https, TLS) connection per page."""
+    from bench.pipeline import build_pages, serve
+    from flows.pipeline import run_pipeline
+    from tasks.sources import load_sources
+
+    server = serve(build_pages(12))
+    connections: list[object] = []
+    handle = server.process_request
+    server.process_request = lambda request, address: (connections.append(address), handle(request, address))
+    try:
+        sources = tmp_path / "sources.yaml"
+        sources.write_text(f"sites:\n  - name: bench\n    start_urls: ['http://127.0.0.1:{server.server_address[1]}"
+                           "/index.html']\n    min_delay: 0\n    max_concurrency: 2\n", encoding="utf-8")
+        db = tmp_path / "w.duckdb"
+        assert run_pipeline(flow="backfill", db_path=db, sites=load_sources(sources)).documents_new == 12
+        connections.clear()
+        again = run_pipeline(flow="backfill", db_path=db, sites=load_sources(sources))
+    finally:
+        server.shutdown()
+    assert again.pages_unchanged >= 12 and again.documents_new == 0
+    assert len(connections) <= 3, connections  # one per concurrent request (2), not one per page (14)
