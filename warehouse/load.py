@@ -86,12 +86,20 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
     latest = {f.url: f for f in fetches}  # the last fetch of a URL in this batch
     if not latest:
         return
+    answers = {url: (f.error is None and (f.raw_sha256 is not None or f.not_modified), f.error)
+               for url, f in latest.items()}
+    recorded = con.execute("SELECT url, ok, error FROM page_status WHERE url IN (SELECT unnest($urls))",
+                           {"urls": list(latest)}).fetchall()
+    for url, ok, error in recorded:
+        if answers[url] == (ok, error):
+            del latest[url]  # answers as recorded: a no-op run ends here, without building an Arrow table
+    if not latest:
+        return
     import pyarrow as pa
 
     status = pa.table({
         "url": pa.array(list(latest), pa.string()),
-        "ok": pa.array([f.error is None and (f.raw_sha256 is not None or f.not_modified) for f in latest.values()],
-                       pa.bool_()),
+        "ok": pa.array([answers[url][0] for url in latest], pa.bool_()),
         "http_status": pa.array([f.http_status for f in latest.values()], pa.int32()),
         "error": pa.array([f.error for f in latest.values()], pa.string()),
         "since": pa.array([f.fetched_at for f in latest.values()], pa.string()),
