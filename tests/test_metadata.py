@@ -347,3 +347,33 @@ def test_a_mirror_title_the_body_never_repeats_loses_to_the_body():
     assert metadata_of(text).region_code == "371526"
     same = "唐县2021年政府工作报告\n" + county_body(2021, mentions="全县农业特色产业壮大，融入保定发展。")
     assert metadata_of(same).region_code == "130627"  # a body naming nothing else leaves the title alone
+
+
+def test_region_mentions_are_the_longest_names_read_left_to_right_without_overlaps():
+    """The scan that jumps between possible first characters finds what trying every character finds."""
+    from collections import Counter
+
+    from tasks.metadata import _by_mention, _mentions
+
+    names = _by_mention()
+    longest = max(map(len, names))
+
+    def every_character(body: str) -> Counter[str]:
+        found: Counter[str] = Counter()
+        index = 0
+        while index < len(body):
+            for length in range(longest, 1, -1):
+                if body[index:index + length] in names:
+                    found[body[index:index + length]] += 1
+                    index += length
+                    break
+            else:
+                index += 1
+        return found
+
+    assert min(map(len, names)) >= 2  # what the scan by a name's first two characters relies on
+    joined = "".join(sorted(names))
+    texts = [joined, joined[::-1], "".join(name[:-1] for name in sorted(names)), "在高唐县和唐县、米易县、易县",
+             (FIXTURES / "corpus" / "national" / "2019.txt").read_text(encoding="utf-8")]
+    for text in texts:
+        assert _mentions(text) == every_character(text)
