@@ -74,8 +74,12 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
         if not f.not_modified
     ]
     record_page_status(con, fetches)
+    if rows:  # a version the table holds already (robots.txt answering 404 on every run) adds nothing
+        present = set(con.execute("SELECT url, version_key FROM pages WHERE url IN (SELECT unnest($urls))",
+                                  {"urls": list({row[0] for row in rows})}).fetchall())
+        rows = [row for row in rows if (row[0], row[-1]) not in present]
     if not rows:
-        return 0
+        return 0  # no Arrow table to build: a no-op run does not import pandas for it
     before = con.execute("SELECT count(*) FROM pages").fetchall()[0][0]  # fetchall: no open result to block the insert
     _bulk_insert(con, "pages", PAGE_COLUMNS, rows, conflict="ON CONFLICT DO NOTHING")
     return con.execute("SELECT count(*) FROM pages").fetchall()[0][0] - before
