@@ -9,6 +9,7 @@ number of pages, and each batch is loaded in one transaction.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import functools
 import hashlib
@@ -162,13 +163,15 @@ class Analysis:
 
     doc_id: str
     indicators: list[Indicator]
-    segmentation: segment.Segmentation
+    segmentation: segment.Segmentation  # its `terms` left empty: they travel packed, in `terms`
+    terms: load.TermCounts
 
 
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
+    seg = segment.segment("", body)
     return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
-                    segment.segment("", body))
+                    dataclasses.replace(seg, terms={}), load.TermCounts.of(seg.terms))
 
 
 def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
@@ -234,7 +237,7 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
         seg = analysis.segmentation
         loaded.append(load.LoadedDocument(
             doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
-            tokens=seg.tokens, terms=seg.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
+            tokens=seg.tokens, terms=analysis.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
             sketch=None if group.sketch is None else group.sketch.astype("<u8").tobytes(),
         ))
