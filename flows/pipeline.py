@@ -261,6 +261,9 @@ def group_with_loaded(db_path: Path, copies: list[Copy],
     with warehouse_db.connect_writer(db_path) as con:
         sketches = load.loaded_sketches(con, {(c.meta.plan_year, c.meta.region_code) for c in copies})
         loaded = load.loaded_copies(con, worth_reading(copies, prints, sketches))
+    changed_pages = {c.url for c in copies}
+    for copy in loaded:  # a page fetched again with other bytes: its new version speaks for it
+        copy.extra["superseded"] = copy.url in changed_pages
     loaded_prints = parallel_map(fingerprint, [c.clean.body for c in loaded])
     groups = group_copies(loaded + copies, loaded_prints + prints)
     return [g for g in groups if any("doc_id" not in c.extra for c, _ in g.members)]
@@ -437,7 +440,8 @@ def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetc
     summary.skipped.extend((s.url, s.reason) for s in made.skips)
     groups = runner("dedupe", group_with_loaded, db_path, made.copies, made.fingerprints) if made.copies else []
     docs = runner("extract-and-segment", analyse_groups, groups, made) if groups else []
-    counts = runner("load", load_batch, db_path, ready.fetches, docs)
+    # no documents: only page rows to write, without a task run of its own (a no-op run's only batch)
+    counts = runner("load", load_batch, db_path, ready.fetches, docs) if docs else load_batch(db_path, ready.fetches, docs)
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed
     summary.indicators_loaded += counts.indicators_loaded

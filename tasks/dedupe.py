@@ -191,9 +191,11 @@ class DocumentGroup:
 
 
 def _rank(copy: Copy, key_length: int) -> tuple:
-    """Canonical preference: official, then the cleanest (a junky mirror text is longer than the
-    clean page), then most complete, then an already-loaded copy, then URL."""
+    """Canonical preference: never a loaded copy whose page has a newer version in this batch, then
+    official, then the cleanest (a junky mirror text is longer than the clean page), then most complete,
+    then an already-loaded copy, then URL."""
     return (
+        bool(copy.extra.get("superseded")),
         copy.authority != "official",
         junk_score(copy.clean),
         -key_length,
