@@ -17,11 +17,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import charset_normalizer
-import docx
-import docx.opc.exceptions
 import numpy as np
-import pypdf
-import pypdf.errors
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tasks.records import PageText
@@ -221,6 +217,9 @@ def parse_text(text: str, *, url: str) -> PageText:
 
 def parse_pdf(data: bytes, *, url: str) -> PageText:
     """Extract text page by page and re-join lines broken inside sentences."""
+    import pypdf  # here, not at the top: most runs read no PDF, and a run with nothing new reads nothing
+    import pypdf.errors
+
     try:
         reader = pypdf.PdfReader(io.BytesIO(data))
         if reader.is_encrypted:
@@ -268,6 +267,9 @@ _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三�
 
 def parse_docx(data: bytes, *, url: str) -> PageText:
     """Paragraphs in order, then table cells (some reports put figures in tables)."""
+    import docx  # here, not at the top, as pypdf in parse_pdf
+    import docx.opc.exceptions
+
     try:
         document = docx.Document(io.BytesIO(data))
     except (docx.opc.exceptions.PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:

@@ -49,9 +49,10 @@ from collections import Counter
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-import jieba
+if TYPE_CHECKING:
+    import jieba
 
 ENGINE_VARIABLE = "GOVREPORTS_SEGMENTER"
 DEFAULT_ENGINE = "rjieba"
@@ -143,6 +144,8 @@ def cache_dir() -> str:
 
 
 def _jieba_tokenizer(entries: list[tuple[str, int | None, str | None]]) -> jieba.Tokenizer:
+    import jieba  # here, not at the top: importing it (pkg_resources) is 0.1 s a no-op run need not pay
+
     jieba.setLogLevel(logging.WARNING)
     tokenizer = jieba.Tokenizer()
     tokenizer.tmp_dir = cache_dir()
@@ -156,10 +159,10 @@ class JiebaEngine:
     """The reference: jieba's Python tokenizer with the user dictionary."""
 
     name = "jieba"
-    version: str = jieba.__version__
 
     def __init__(self) -> None:
         self._tokenizer = _jieba_tokenizer(_userdict_entries())
+        self.version: str = importlib.metadata.version("jieba")
 
     def count(self, body: str) -> Counter[str]:
         return Counter(self._tokenizer.cut(body))
@@ -176,7 +179,7 @@ def resolved_userdict() -> tuple[list[tuple[str, int, str | None]], int]:
     and jieba version because building that tokenizer takes about a second.
     """
     raw = USERDICT_PATH.read_bytes()
-    key = hashlib.sha256(raw + jieba.__version__.encode()).hexdigest()[:16]
+    key = hashlib.sha256(raw + importlib.metadata.version("jieba").encode()).hexdigest()[:16]
     cache = Path(cache_dir()) / f"userdict-{key}.json"
     if cache.exists():
         cached = json.loads(cache.read_text(encoding="utf-8"))
