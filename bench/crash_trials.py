@@ -49,7 +49,8 @@ from flows import pipeline
 from tasks.sources import Site, load_sources
 from warehouse import load
 
-STEP_PHASE = {"clean-and-identify": "process", "dedupe": "process", "extract-and-segment": "process", "load": "load"}
+STEP_PHASE = {"clean-and-identify": "process", "dedupe": "process", "extract-and-segment": "process",
+              "identify-and-dedupe": "process", "load": "load"}
 
 def mark(phase):
     print(phase, flush=True)

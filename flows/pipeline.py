@@ -244,6 +244,15 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
     return loaded
 
 
+def documents_of_batch(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]
+                       ) -> tuple[MadeCopies, list[load.LoadedDocument]]:
+    """A batch's copies as the workers finish them, grouped with the loaded documents they may be copies
+    of, and the documents to load. One task run: as three, Prefect's bookkeeping cost more than the work."""
+    batch = collect_copies(made)
+    groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
+    return batch, analyse_groups(groups, batch) if groups else []
+
+
 def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
     with warehouse_db.connect_writer(db_path) as con:
         con.execute("BEGIN")
@@ -436,10 +445,8 @@ def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetc
     started = _Batch.start(*following) if following is not None else None
     if ready is None:
         return started
-    made = runner("clean-and-identify", collect_copies, ready.made) if ready.reports else MadeCopies()
+    made, docs = runner("identify-and-dedupe", documents_of_batch, db_path, ready.made) if ready.reports else (MadeCopies(), [])
     summary.skipped.extend((s.url, s.reason) for s in made.skips)
-    groups = runner("dedupe", group_with_loaded, db_path, made.copies, made.fingerprints) if made.copies else []
-    docs = runner("extract-and-segment", analyse_groups, groups, made) if groups else []
     # no documents: only page rows to write, without a task run of its own (a no-op run's only batch)
     counts = runner("load", load_batch, db_path, ready.fetches, docs) if docs else load_batch(db_path, ready.fetches, docs)
     summary.documents_new += counts.documents_new

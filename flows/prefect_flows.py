@@ -1,8 +1,8 @@
 """Prefect flows `backfill`, `scrape` and `reprocess`: thin wrappers around flows.pipeline.
 
-Each batch step (clean, dedupe, extract and segment, load; 100 report pages a
-batch) becomes one task run, not one per page, so a 10,000-page backfill makes
-a few hundred task runs. Batches go to tasks wrapped in `quote`: Prefect would
+Each batch step (identify-and-dedupe, load; 100 report pages a batch) becomes
+one task run, not one per page, so a 10,000-page backfill makes a few hundred
+task runs. Batches go to tasks wrapped in `quote`: Prefect would
 otherwise walk every line of every page looking for futures (a third of the
 run time). Results are not persisted: they are in the warehouse, which is also
 the cache (pages keyed on their ETag/Last-Modified and body hash, documents on
