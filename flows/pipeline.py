@@ -119,15 +119,18 @@ def _warm_worker() -> None:
 
 
 def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
-    """Start `fn` over `items` in the worker processes when there are enough of them; the results, in input
-    order, as they come (a small list is worked here, when the results are read).
+    """Start `fn` over `items` in the worker processes when there are enough of them or the workers run
+    already; the results, in input order, as they come (a small list before that is worked here, when the
+    results are read).
 
     Workers come from a forkserver, not fork: Prefect and DuckDB run threads,
     and forking a threaded process can deadlock.
     """
     global _pool
     cores = len(os.sched_getaffinity(0))
-    if cores <= 1 or len(items) < MIN_PARALLEL_ITEMS:
+    if cores <= 1 or (_pool is None and len(items) < MIN_PARALLEL_ITEMS):
+        # once the workers run, even one item goes to them: worked here, it would load the segmenter's
+        # dictionary into this process too (~50 MB, the last batch's peak in a long run)
         return (fn(item) for item in items)
     if _pool is None:
         _pool = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver"),
