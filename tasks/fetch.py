@@ -122,6 +122,10 @@ class Known:
 # was a sixth of the crawl thread's time) for a 3% larger archive.
 ARCHIVE_GZIP_LEVEL = 4
 
+# Reports being fetched or waiting for the pipeline at most (Crawler.crawl_report): about a batch's worth
+# ahead of the processing, as many concurrent report fetches as all sites' max_concurrency allows.
+MAX_WAITING = 128
+
 
 class RawArchive:
     """Content-addressed, gzip-compressed store of every response body.
@@ -365,6 +369,8 @@ class Crawler:
         self.skips_seen: set[str] = set()
         self.listings_seen: set[str] = set()
         self.report_count = 0
+        self.report_slots = asyncio.Semaphore(MAX_WAITING)  # see crawl_report
+        self.slot_holders: set[str] = set()  # reports emitted with a slot, not yet taken by the consumer
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.tasks: set[asyncio.Task[None]] = set()
         self.client: httpx.AsyncClient | None = None
@@ -387,6 +393,9 @@ class Crawler:
                     item = await self.queue.get()
                     if isinstance(item, BaseException):
                         raise item
+                    if isinstance(item, ReportPage) and item.url in self.slot_holders:
+                        self.slot_holders.discard(item.url)
+                        self.report_slots.release()
                     if item is not None:
                         yield item
             finally:
@@ -408,6 +417,8 @@ class Crawler:
             self.queue.put_nowait(None)
 
     def emit(self, item: PageFetch | ReportPage | Skip) -> None:
+        if isinstance(item, ReportPage):
+            self.slot_holders.add(item.url)
         self.queue.put_nowait(item)
 
     def skip(self, url: str, reason: str) -> None:
@@ -484,6 +495,17 @@ class Crawler:
         self.spawn(self.crawl_report(site, url))
 
     async def crawl_report(self, site: Site, url: str) -> None:
+        """Backpressure: a report is fetched only with one of MAX_WAITING slots, held until the consumer
+        takes the report (or until the fetch ends without one). A crawl faster than the processing (a fast
+        site, loopback) otherwise held every page it had fetched in memory."""
+        await self.report_slots.acquire()
+        try:
+            await self._crawl_report(site, url)
+        finally:
+            if url not in self.slot_holders:  # no report emitted: nothing for the consumer to release
+                self.report_slots.release()
+
+    async def _crawl_report(self, site: Site, url: str) -> None:
         if not await self.robots_allow(site, url):
             return
         fetched = await self.fetch(url, "report", site, lazy=True)

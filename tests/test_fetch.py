@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tasks import fetch as fetch_module
 from tasks.fetch import (
     FetchConfig,
     Known,
@@ -381,6 +382,30 @@ def test_max_pages_bounds_report_fetches(web, tmp_path):
     items = run([Site("many", (host.url("/index.html"),), min_delay=0)], RawArchive(tmp_path), config=config)
     assert len(of(items, ReportPage)) == 2
     assert len([s for s in of(items, Skip) if s.reason == "max_pages (2) reached"]) == 3
+
+
+def test_a_slow_consumer_holds_the_crawl_back(web, tmp_path, monkeypatch):
+    """Reports are fetched only while few items wait to be processed: memory does not grow with the pages."""
+    monkeypatch.setattr(fetch_module, "MAX_WAITING", 4)
+    host = web.host("fast")
+    host.add("/index.html", listing_html([(f"/r{i}.html", f"{2000 + i}年政府工作报告") for i in range(30)], charset_meta="utf-8"))
+    for i in range(30):
+        host.add(f"/r{i}.html", article_html("报告", ["各位代表："] + report_paragraphs(5), charset_meta="utf-8"))
+    site = Site("fast", (host.url("/index.html"),), min_delay=0, max_concurrency=8)
+
+    async def slowly() -> tuple[int, int]:
+        reports, ahead = 0, 0
+        async for item in crawl([site], RawArchive(tmp_path), {}, FAST):
+            if isinstance(item, ReportPage):
+                reports += 1
+                await asyncio.sleep(0.02)  # the pipeline busy with the report
+                fetched = len([r for r in host.log if r.path.startswith("/r")])
+                ahead = max(ahead, fetched - reports)
+        return reports, ahead
+
+    reports, ahead = asyncio.run(slowly())
+    assert reports == 30
+    assert ahead <= 4 + 1  # reports being fetched or waiting, and the one being processed
 
 
 def test_url_start_can_be_a_report_page(web, tmp_path):
