@@ -39,14 +39,11 @@ from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.topics import sync_topic_terms
 
-DERIVED_TABLES = ("indicators", "terms", "segmentations", "doc_sketches", "document_sources", "documents")
-
-
 def _drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
-    """Every derived row of these documents (their pages and archived bytes stay)."""
+    """Every derived row of these documents, sources included (their pages and archived bytes stay)."""
     if doc_ids:
-        for table in DERIVED_TABLES:
-            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+        con.execute("DELETE FROM document_sources WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+        load.delete_documents(con, doc_ids)
 
 
 def _latest_pages(con: duckdb.DuckDBPyConnection) -> list[tuple]:

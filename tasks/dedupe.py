@@ -17,7 +17,6 @@ import hashlib
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
 
 import numpy as np
 
@@ -179,10 +178,6 @@ class DocumentGroup:
     canonical: Copy
     members: list[tuple[Copy, float]] = field(default_factory=list)
     sketch: np.ndarray | None = None  # the canonical copy's, stored with the document
-
-    @cached_property
-    def doc_id(self) -> str:
-        return doc_id_for(self.canonical.clean.body)
 
     @property
     def previous_doc_ids(self) -> set[str]:

@@ -65,3 +65,25 @@ def test_replacing_every_document_again_and_again_does_not_grow_the_file(tmp_pat
         reprocess(db, batch_size=4)
         sizes.append(db.stat().st_size)
     assert sizes[2] <= sizes[0] * 1.1, sizes
+
+
+def test_a_process_migrates_a_warehouse_once_and_a_recreated_one_again(tmp_path: Path, monkeypatch) -> None:
+    """Views and reference data are rebuilt at a process's first writer connection to a file, not at each of a
+    batch's; a file deleted and made again under the same path is migrated again."""
+    calls: list[Path] = []
+    real_migrate = warehouse_db.migrate
+
+    def counted(con):
+        calls.append(tmp_path)
+        return real_migrate(con)
+
+    monkeypatch.setattr(warehouse_db, "migrate", counted)
+    db = tmp_path / "w.duckdb"
+    for _ in range(3):
+        with warehouse_db.connect_writer(db) as con:
+            assert con.execute("SELECT count(*) FROM coverage").fetchone()[0] >= 0  # views are there
+    assert len(calls) == 1
+    db.unlink()
+    with warehouse_db.connect_writer(db) as con:
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
+    assert len(calls) == 2

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -93,3 +94,38 @@ def test_terms_lose_their_key_and_keep_their_rows(tmp_path: Path, monkeypatch: p
         keys = con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'terms' "
                            "AND constraint_type = 'PRIMARY KEY'").fetchone()[0]
         assert keys == 0
+
+
+def test_terms_reach_the_warehouse_as_the_segmenter_counted_them(saved: Path, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Terms cross from the workers packed (UTF-8 back to back, offsets, counts): unpacked in the warehouse,
+    every document's terms are its body's segmentation."""
+    from tasks import segment
+
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    db = tmp_path / "w.duckdb"
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved, batch_size=8)
+    with duckdb.connect(str(db), read_only=True) as con:
+        bodies = con.execute("SELECT doc_id, body FROM documents").fetchall()
+        stored = con.execute("SELECT doc_id, term, count FROM terms").fetchall()
+    per_doc: dict[str, dict[str, int]] = {}
+    for doc_id, term, count in stored:
+        per_doc.setdefault(doc_id, {})[term] = count
+    assert len(bodies) >= 10
+    for doc_id, body in bodies:
+        assert per_doc[doc_id] == segment.segment("", body).terms
+
+
+def test_once_the_workers_run_even_one_item_goes_to_them(saved: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """A last batch of a few reports (or a few loaded copies to analyse) is not worked in the main process,
+    which would load the segmenter's dictionary there too."""
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    pipeline.run_pipeline(flow="backfill", db_path=tmp_path / "w.duckdb", sites=[], from_dir=saved, batch_size=8)
+    assert pipeline._pool is not None
+    (worker_pid,) = pipeline.submit(_pid, [None])
+    assert worker_pid != os.getpid()
+
+
+def _pid(_: object) -> int:
+    return os.getpid()

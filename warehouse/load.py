@@ -233,7 +233,8 @@ def _document_row(doc: LoadedDocument, loaded_at: dt.datetime, source_count: int
     )
 
 
-def _delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+def delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+    """These documents' rows and their children's (their sources are the caller's: moved or dropped)."""
     if doc_ids:
         for table in ("indicators", "terms", "segmentations", "doc_sketches", "documents"):
             con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
@@ -248,7 +249,7 @@ def _absorb(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt.datetim
             [doc.doc_id, old_id, doc.doc_id],
         )
         con.execute("DELETE FROM document_sources WHERE doc_id = ?", [old_id])
-        _delete_documents(con, [old_id])
+        delete_documents(con, [old_id])
         con.execute("UPDATE doc_aliases SET doc_id = ? WHERE doc_id = ?", [doc.doc_id, old_id])
         con.execute("INSERT OR REPLACE INTO doc_aliases VALUES (?, ?, ?)", [old_id, doc.doc_id, now])
 
@@ -298,7 +299,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
     _bulk_insert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), conflict="""
         ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
             similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""")
-    _delete_documents(con, [doc_id for doc_id in pending if doc_id in versions])  # a new document has no rows yet
+    delete_documents(con, [doc_id for doc_id in pending if doc_id in versions])  # a new document has no rows yet
     _bulk_insert(con, "documents", DOCUMENT_COLUMNS,
                  [_document_row(doc, now, len(listed[doc.doc_id])) for doc in pending.values()])
     _bulk_insert(con, "segmentations", SEGMENTATION_COLUMNS,
