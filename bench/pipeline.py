@@ -7,7 +7,9 @@ deployment's worker would talk to; its start-up is reported, not counted), and
 measures, each run in a fresh child process:
   - the backfill flow into a fresh warehouse (Prefect: one task run per batch step),
   - the same stages called directly (flows.pipeline.run_pipeline, no Prefect),
-  - a second run of the flow with nothing new (conditional requests, no rows),
+  - a second run of the flow with nothing new: at once (every page still fresh by its Last-Modified,
+    so only robots.txt and nothing else is asked) and once the freshness has run out (as the next
+    day's scrape: a conditional request per page, all 304); no rows either way,
   - peak RSS of each run, the child and its jieba workers.
 
     .venv/bin/python bench/pipeline.py            # N = 200 and 2000
@@ -72,6 +74,10 @@ def build_pages(n: int) -> dict[str, bytes]:
     return pages
 
 
+# Pages as a static-file server (nginx, Apache, a CMS publishing static HTML) sends them: with ETag and Last-Modified.
+LAST_MODIFIED = "Sat, 01 Mar 2025 00:00:00 GMT"
+
+
 def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
     etags = {path: f'"{i}"' for i, path in enumerate(pages)}
 
@@ -82,12 +88,14 @@ def serve(pages: dict[str, bytes]) -> ThreadingHTTPServer:
             body = pages.get(self.path)
             if body is not None and self.headers.get("If-None-Match") == etags[self.path]:
                 self.send_response(304)
+                self.send_header("ETag", etags[self.path])
                 self.end_headers()
                 return
             self.send_response(200 if body else 404)
             self.send_header("Content-Type", "text/html; charset=utf-8")
             if body is not None:
                 self.send_header("ETag", etags[self.path])
+                self.send_header("Last-Modified", LAST_MODIFIED)
             self.send_header("Content-Length", str(len(body or b"")))
             self.end_headers()
             self.wfile.write(body or b"")
@@ -137,7 +145,8 @@ if mode == "direct":
     from tasks.sources import load_sources
     ready = time.perf_counter()
     summary = run_pipeline(flow="backfill", db_path=Path(db), sites=load_sources(sources))
-    result = {"documents_new": summary.documents_new, "pages_unchanged": summary.pages_unchanged}
+    result = {"documents_new": summary.documents_new, "pages_unchanged": summary.pages_unchanged,
+              "pages_fresh": summary.pages_fresh}
 else:
     from flows.prefect_flows import backfill
     ready = time.perf_counter()
@@ -145,7 +154,8 @@ else:
 done = time.perf_counter()
 rss = max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
 print(json.dumps({"seconds": done - ready, "imports": ready - start, "documents_new": result["documents_new"],
-                  "pages_unchanged": result["pages_unchanged"], "peak_rss_mb": rss / 1024}))
+                  "pages_unchanged": result["pages_unchanged"], "pages_fresh": result["pages_fresh"],
+                  "peak_rss_mb": rss / 1024}))
 """
 
 
@@ -170,26 +180,39 @@ def bench(n: int) -> dict:
             env["GOVREPORTS_DATA"] = str(tmp_path / "data")
             flow = run_child("prefect", sources, tmp_path / "flow.duckdb", env)
             noop = run_child("prefect", sources, tmp_path / "flow.duckdb", env)
+            expire_freshness(tmp_path / "flow.duckdb")
+            revalidated = run_child("prefect", sources, tmp_path / "flow.duckdb", env)
             env["GOVREPORTS_DATA"] = str(tmp_path / "data2")
             direct = run_child("direct", sources, tmp_path / "direct.duckdb", env)
     server.shutdown()
     assert flow["documents_new"] == direct["documents_new"], (flow, direct)
-    assert noop["documents_new"] == 0 and noop["pages_unchanged"] >= n, noop
-    return {"n": n, "server_startup": startup, "flow": flow, "direct": direct, "noop": noop}
+    for run in (noop, revalidated):
+        assert run["documents_new"] == 0 and run["pages_unchanged"] >= n, run
+    assert noop["pages_fresh"] >= n and revalidated["pages_fresh"] == 0, (noop, revalidated)
+    return {"n": n, "server_startup": startup, "flow": flow, "direct": direct, "noop": noop, "revalidated": revalidated}
+
+
+def expire_freshness(db: Path) -> None:
+    """As if the pages' freshness had run out (the next day): every page is asked again."""
+    import duckdb
+
+    with duckdb.connect(str(db)) as con:
+        con.execute("DELETE FROM page_freshness")
 
 
 def main() -> None:
     sizes = [int(a) for a in sys.argv[1:]] or [200, 2000]
     print("| pages | documents | flow s | reports/s | direct s | reports/s | Prefect overhead "
-          "| no-op re-run s (% of first) | peak RSS flow / direct MB |")
+          "| no-op re-run s (% of first): fresh / revalidated | peak RSS flow / direct MB |")
     print("|---|---|---|---|---|---|---|---|---|")
     notes = []
     for n in sizes:
         r = bench(n)
-        f, d, z = r["flow"], r["direct"], r["noop"]
+        f, d, z, v = r["flow"], r["direct"], r["noop"], r["revalidated"]
         print(f"| {n} | {f['documents_new']} | {f['seconds']:.1f} | {n / f['seconds']:.1f} | {d['seconds']:.1f} | "
               f"{n / d['seconds']:.1f} | {(f['seconds'] / d['seconds'] - 1) * 100:+.0f}% | "
-              f"{z['seconds']:.1f} ({z['seconds'] / f['seconds'] * 100:.1f}%) | "
+              f"{z['seconds']:.1f} ({z['seconds'] / f['seconds'] * 100:.1f}%) / "
+              f"{v['seconds']:.1f} ({v['seconds'] / f['seconds'] * 100:.1f}%) | "
               f"{f['peak_rss_mb']:.0f} / {d['peak_rss_mb']:.0f} |", flush=True)
         notes.append(f"N={n}: Prefect server start-up {r['server_startup']:.1f} s (once, not counted); "
                      f"imports {f['imports']:.1f} s (flow) / {d['imports']:.1f} s (direct), not counted")

@@ -133,7 +133,8 @@ class RunProgress:
 
 def run_result(summary: pipeline.RunSummary) -> dict:
     """What a run returns (a flow run's result; the CLI's --json keys): its `runs` row and two more counts."""
-    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "indicators_loaded": summary.indicators_loaded}
+    return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "pages_fresh": summary.pages_fresh,
+                                "indicators_loaded": summary.indicators_loaded}
 
 
 def run_report(db_path: Path, run_id: str) -> dict:
@@ -163,12 +164,17 @@ def run_report(db_path: Path, run_id: str) -> dict:
     return run | {"warehouse": str(db_path), "documents": documents}
 
 
+def _fresh_note(fresh: int) -> str:
+    return f" ({fresh} still fresh, not requested)" if fresh else ""
+
+
 def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Callable[[list[str], list[tuple], str], str],
                  seconds: float) -> str:
     """A short human summary: counts, documents by level and plan year, failed pages and where to look."""
     flow = report.get("flow", "run")
     lines = [f"{flow} finished in {_duration(seconds)}: {report.get('pages_seen', 0)} pages seen, "
-             f"{report.get('pages_fetched', 0)} fetched, {report.get('pages_unchanged', 0)} unchanged, "
+             f"{report.get('pages_fetched', 0)} fetched, {report.get('pages_unchanged', 0)} unchanged"
+             f"{_fresh_note(report.get('pages_fresh', 0))}, "
              f"{report.get('errors', 0)} failed; "
              f"documents {report.get('documents_new', 0)} new, {report.get('documents_changed', 0)} changed"]
     if "flow_run_id" in report and report["flow_run_id"] is None:

@@ -61,6 +61,7 @@ class RunSummary:
     pages_seen: int = 0
     pages_fetched: int = 0
     pages_unchanged: int = 0
+    pages_fresh: int = 0  # of the unchanged: not requested, still fresh by HTTP caching (tasks/freshness.py)
     failures: list[tuple[str, str]] = field(default_factory=list)
     skipped: list[tuple[str, str]] = field(default_factory=list)
     documents_new: int = 0
@@ -88,6 +89,7 @@ class RunSummary:
             self.failures.append((fetch.url, fetch.error))
         elif fetch.not_modified:
             self.pages_unchanged += 1
+            self.pages_fresh += fetch.fresh
         else:
             self.pages_fetched += 1
         if fetch.role == "robots" and not fetch.error:
@@ -291,7 +293,7 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         url = path.resolve().as_uri()
         data = path.read_bytes()
         sha, raw_path = archive.put(data)
-        unchanged = url in known and known[url].raw_sha256 == sha
+        unchanged = url in known and known[url].raw_sha256 == sha and known[url].settled
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         page, error = None, None
         try:

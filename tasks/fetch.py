@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import email.utils
 import gzip
 import hashlib
 import ipaddress
@@ -24,7 +23,7 @@ import uuid
 import zlib
 from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Coroutine
 from urllib.parse import urldefrag, urljoin, urlsplit
@@ -33,6 +32,7 @@ import httpx
 from protego import Protego
 
 from tasks import discover
+from tasks.freshness import fresh_until, http_date
 from tasks.parse import ParseError, decode_html, document_kind, parse_document
 from tasks.records import PageText
 from tasks.sources import Site
@@ -57,6 +57,7 @@ class FetchConfig:
     max_listing_pages: int = 50  # pagination bound per start URL
     respect_robots: bool = True
     allow_private_targets: bool = False  # else private targets only when the start URL is on one
+    max_freshness: float = 12 * 3600  # seconds a page may go unasked while fresh (tasks/freshness.py)
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ class PageFetch:
     part_of: str | None = None  # for role=part/attachment: url of the report's first page
     part_index: int | None = None
     not_modified: bool = False  # 304 or body identical to the known raw_sha256
+    fresh_until: str | None = None  # ISO UTC: until then a run does not ask again (tasks/freshness.py)
+    fresh: bool = False  # not requested: the archived version was still fresh (implies not_modified)
 
 
 @dataclass(frozen=True)
@@ -107,13 +110,20 @@ class Known:
     `parts`: for a report whose document is loaded, its other pages and
     attachment as (url, role, part_index) and whether each answered well last
     time (empty: none; None: not known, or not loaded); with them a 304 on the
-    report settles it without reading its archived bytes again.
+    report settles it without reading its archived bytes again. A page not
+    `settled` (its batch was cut short by a kill) is processed again even when
+    unchanged. Before
+    `fresh_until` the URL is not requested at all.
     """
 
     etag: str | None
     last_modified: str | None
     raw_sha256: str | None
     parts: tuple[tuple[str, str, int, bool], ...] | None = None
+    settled: bool = False  # its document is loaded, or it was judged not a report (skipped_links)
+    final_url: str | None = None
+    content_type: str | None = None
+    fresh_until: datetime | None = None  # aware UTC; before then the archived version is used unasked
 
 
 # --- raw archive ---------------------------------------------------------------------
@@ -121,6 +131,10 @@ class Known:
 # gzip level 4 writes an HTML page in under half the CPU of the default 9 (which
 # was a sixth of the crawl thread's time) for a 3% larger archive.
 ARCHIVE_GZIP_LEVEL = 4
+
+# Pages a run does not ask again while they are fresh (tasks/freshness.py). robots.txt is asked once a
+# run and host all the same: one request, and the rules a crawl obeys should be the server's latest.
+FRESHNESS_ROLES = ("listing", "report", "part", "attachment")
 
 # Reports being fetched or waiting for the pipeline at most (Crawler.crawl_report): about a batch's worth
 # ahead of the processing, as many concurrent report fetches as all sites' max_concurrency allows.
@@ -226,12 +240,9 @@ def retry_after_seconds(value: str | None, cap: float) -> float | None:
     value = value.strip()
     if value.isdigit():
         return min(float(value), cap)
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+    when = http_date(value)
+    if when is None:
         return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=timezone.utc)
     return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), cap))
 
 
@@ -342,7 +353,11 @@ class Fetched:
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return _iso(datetime.now(timezone.utc))
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds")
 
 
 def _netloc(url: str) -> str:
@@ -549,7 +564,7 @@ class Crawler:
             authority=site.authority,
             page=page,
             raw_sha256s=tuple(f.fetch.raw_sha256 for f, _ in pieces if f.fetch.raw_sha256),
-            changed=not all(f.fetch.not_modified for f, _ in pieces),
+            changed=not all(f.fetch.not_modified for f, _ in pieces) or not self.settled(url),
         ))
 
     async def parts_unchanged(self, site: Site, url: str) -> bool:
@@ -571,6 +586,10 @@ class Crawler:
         for fetch in fetches:
             self.emit(fetch)
         return True
+
+    def settled(self, url: str) -> bool:
+        known = self.known.get(url)
+        return known is not None and known.settled
 
     def with_body(self, fetched: Fetched) -> Fetched:
         """A lazily fetched 304 with its archived body read back (and its charset known)."""
@@ -674,6 +693,9 @@ class Crawler:
         """
         base = dict(url=url, host=_netloc(url), source_name=site.name, role=role, part_of=part_of, part_index=part_index)
         known = self.known.get(url) if self.archive_has(self.known.get(url)) else None
+        if known is not None and known.fresh_until is not None and role in FRESHNESS_ROLES \
+                and known.fresh_until > datetime.now(timezone.utc):
+            return self.still_fresh(base, known, lazy)
         current, previous, visited = url, None, {url}
         for _ in range(MAX_REDIRECTS + 1):
             refusal = await self.refusal(current, redirected_from=previous)
@@ -808,20 +830,18 @@ class Crawler:
         """Archive the body first, then describe it as a PageFetch."""
         headers = response.headers
         content_type = headers.get("content-type")
+        received = datetime.now(timezone.utc)
+        fresh = None
+        if response.status in (200, 304) and base["role"] in FRESHNESS_ROLES:
+            fresh = fresh_until(headers, received, known.last_modified if known else None,
+                                timedelta(seconds=self.config.max_freshness))
         meta = dict(
-            base, final_url=response.url, fetched_at=_now(), http_status=response.status, content_type=content_type,
-            etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+            base, final_url=response.url, fetched_at=_iso(received), http_status=response.status,
+            content_type=content_type, etag=headers.get("etag"), last_modified=headers.get("last-modified"),
+            fresh_until=_iso(fresh) if fresh else None,
         )
         if response.status == 304 and known is not None and known.raw_sha256:
-            relative = self.archive.path_for(known.raw_sha256)
-            if lazy:
-                return Fetched(PageFetch(**meta, charset=None, raw_sha256=known.raw_sha256, raw_path=relative,
-                                         error=None, not_modified=True), None, archived=relative)
-            data = self.archive.get(relative)
-            charset = _charset_used(data, response.url, content_type)
-            fetch = PageFetch(**meta, charset=charset, raw_sha256=known.raw_sha256, raw_path=relative, error=None,
-                              not_modified=True)
-            return Fetched(fetch, data)
+            return self.from_archive(meta, known.raw_sha256, lazy)
         if response.status >= 300:
             return Fetched(PageFetch(**meta, charset=None, raw_sha256=None, raw_path=None,
                                      error=f"HTTP {response.status}"), None)
@@ -833,6 +853,27 @@ class Crawler:
             raw_path=relative, error=None, not_modified=known is not None and known.raw_sha256 == sha256,
         )
         return Fetched(fetch, response.body)
+
+    def still_fresh(self, base: dict[str, Any], known: Known, lazy: bool) -> Fetched:
+        """A page whose archived version is still fresh, as if it had answered 304, without asking."""
+        assert known.raw_sha256 is not None and known.fresh_until is not None
+        meta = dict(
+            base, final_url=known.final_url or base["url"], fetched_at=_now(), http_status=None,
+            content_type=known.content_type, etag=known.etag, last_modified=known.last_modified,
+            fresh_until=_iso(known.fresh_until), fresh=True,
+        )
+        return self.from_archive(meta, known.raw_sha256, lazy)
+
+    def from_archive(self, meta: dict[str, Any], raw_sha256: str, lazy: bool) -> Fetched:
+        """The archived version of an unchanged page; `lazy`: its path only, the body unread."""
+        relative = self.archive.path_for(raw_sha256)
+        if lazy:
+            return Fetched(PageFetch(**meta, charset=None, raw_sha256=raw_sha256, raw_path=relative, error=None,
+                                     not_modified=True), None, archived=relative)
+        data = self.archive.get(relative)
+        charset = _charset_used(data, meta["final_url"], meta["content_type"])
+        return Fetched(PageFetch(**meta, charset=charset, raw_sha256=raw_sha256, raw_path=relative, error=None,
+                                 not_modified=True), data)
 
     @staticmethod
     def failed(base: dict[str, Any], final_url: str, status: int | None, error: str) -> Fetched:

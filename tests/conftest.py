@@ -66,3 +66,11 @@ def gold_documents() -> dict[str, dict]:
 def gold_indicators() -> list[dict]:
     with open(GOLD / "seeds_indicators.csv", encoding="utf-8") as handle:
         return list(csv.DictReader(handle))
+
+
+def expire_freshness(db_path: Path) -> None:
+    """As if a day had passed: every page's HTTP freshness has run out, so the next run asks every server again."""
+    import duckdb
+
+    with duckdb.connect(str(db_path)) as con:
+        con.execute("DELETE FROM page_freshness")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import duckdb
 import pytest
 
-from tests.conftest import gold_documents, gold_indicators
+from tests.conftest import expire_freshness, gold_documents, gold_indicators
 
 TABLES = ("pages", "documents", "document_sources", "indicators", "terms", "segmentations", "skipped_links")
 
@@ -80,8 +80,16 @@ def test_a_second_identical_backfill_changes_no_row(backfilled):
     result = backfill(sources_file=str(sources), db=str(db_path))
     assert snapshot(db_path) == before
     assert result["documents_new"] == 0 and result["documents_changed"] == 0
-    conditional = [line for line in site.request_log if "inm=None" not in line and "robots" not in line]
-    assert conditional, "re-run should send conditional requests"
+    # the site sends Last-Modified (months ago): its pages are fresh for hours, so nothing is asked again
+    assert [line for line in site.request_log if "robots" not in line] == []
+    assert result["pages_fresh"] > 0 and result["pages_unchanged"] - result["pages_fresh"] == len(site.request_log)  # robots.txt
+
+    expire_freshness(db_path)  # a day later: every page is asked again, conditionally
+    result = backfill(sources_file=str(sources), db=str(db_path))
+    assert snapshot(db_path) == before
+    assert result["documents_new"] == 0 and result["pages_fresh"] == 0
+    asked = [line for line in site.request_log if "robots" not in line]
+    assert asked and all("inm=None" not in line for line in asked), "re-run should send conditional requests"
 
 
 def test_look_alikes_are_recorded_with_their_reason_and_never_fetched(backfilled):

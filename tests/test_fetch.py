@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import gzip
 import time
@@ -212,7 +213,7 @@ def test_crawl_reports_skips_and_incremental_recrawl(sample, tmp_path):
             assert archive.get(fetch.raw_path)  # every body is in the archive
 
     # second run: conditional requests, nothing changed
-    known = {f.url: Known(f.etag, f.last_modified, f.raw_sha256) for f in fetches if f.raw_sha256}
+    known = {f.url: Known(f.etag, f.last_modified, f.raw_sha256, settled=True) for f in fetches if f.raw_sha256}
     gov.clear_log()
     mirror.clear_log()
     again = run(sites, archive, known)
@@ -235,7 +236,7 @@ def test_unchanged_body_without_validators_is_not_modified(web, tmp_path):
     archive = RawArchive(tmp_path)
     first = run(sites, archive)
     (report,) = of(first, ReportPage)
-    known = {f.url: Known(None, None, f.raw_sha256) for f in of(first, PageFetch) if f.raw_sha256}
+    known = {f.url: Known(None, None, f.raw_sha256, settled=True) for f in of(first, PageFetch) if f.raw_sha256}
     second = run(sites, archive, known)
     fetch = next(f for f in of(second, PageFetch) if f.url == host.url("/r.html"))
     assert fetch.http_status == 200 and fetch.not_modified
@@ -475,7 +476,7 @@ def test_a_304_on_a_known_report_reads_no_archived_bytes(web, tmp_path, monkeypa
     host.add("/list.html", gbk(listing_html([("r.html", "2019年某某区政府工作报告"), ("single.html", "2020年政府工作报告")])))
     sites = [Site("gov", (host.url("/list.html"),), min_delay=0)]
     archive = RawArchive(tmp_path / "raw")
-    first = run(sites, archive)
+    first = run(sites, archive, config=dataclasses.replace(FAST, max_freshness=0))  # no freshness: ask every run
     assert sorted(r.url for r in of(first, ReportPage)) == [host.url("/r.html"), host.url("/single.html")]
     with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
         load.load_pages(con, of(first, PageFetch))

@@ -15,7 +15,7 @@ import duckdb
 import pytest
 import yaml
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, expire_freshness
 
 RUN_COLUMNS = ("pages_seen", "pages_fetched", "documents_new", "documents_changed", "errors")
 DERIVED = ("documents", "document_sources", "indicators", "terms", "segmentations", "pages")
@@ -148,6 +148,7 @@ def test_the_scheduled_scrape_after_a_backfill_fetches_nothing_new_and_adds_no_r
 
     db, sources = tmp_path / "warehouse.duckdb", str(sample_site.write_sources(tmp_path / "s.yaml"))
     backfill(sources_file=sources, db=str(db))
+    expire_freshness(db)  # the next day's scrape: every page's freshness has run out
     before = count_rows(db)
     sample_site.request_log.clear()
 

@@ -94,6 +94,7 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
         if not f.not_modified
     ]
     record_page_status(con, fetches)
+    record_freshness(con, fetches)
     if rows:  # a version the table holds already (robots.txt answering 404 on every run) adds nothing
         present = set(con.execute("SELECT url, version_key FROM pages WHERE url IN (SELECT unnest($urls))",
                                   {"urls": list({row[0] for row in rows})}).fetchall())
@@ -142,13 +143,22 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
         con.unregister("_page_status_rows")
 
 
+def record_freshness(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
+    """Until when each page asked this time is fresh (tasks/freshness.py); pages not asked write nothing."""
+    rows = [(f.url, f.fresh_until) for f in {f.url: f for f in fetches}.values() if f.fresh_until and not f.fresh]
+    _bulk_insert(con, "page_freshness", {"url": "string", "fresh_until": "string"}, rows,
+                 conflict="ON CONFLICT (url) DO UPDATE SET fresh_until = excluded.fresh_until")
+
+
 def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
     """The latest good version of every URL, for conditional requests, with a report's parts and how they last answered."""
     rows = con.execute(
         """
-        SELECT url, etag, last_modified, raw_sha256 FROM pages
-        WHERE raw_sha256 IS NOT NULL AND error IS NULL
-        QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
+        SELECT p.url, p.etag, p.last_modified, p.raw_sha256, p.final_url, p.content_type,
+               CASE WHEN coalesce(s.ok, true) THEN f.fresh_until END
+        FROM pages p LEFT JOIN page_status s USING (url) LEFT JOIN page_freshness f USING (url)
+        WHERE p.raw_sha256 IS NOT NULL AND p.error IS NULL
+        QUALIFY row_number() OVER (PARTITION BY p.url ORDER BY p.fetched_at DESC) = 1
         """
     ).fetchall()
     parts: dict[str, list[tuple[str, str, int, bool]]] = {}
@@ -165,9 +175,12 @@ def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
     # Only a page whose document is loaded may skip assembly on a 304: a page committed in one batch
     # whose report (its parts, its document) was in a batch a kill cut short must be assembled again.
     loaded = {url for (url,) in con.execute("SELECT DISTINCT url FROM document_sources").fetchall()}
+    judged = {url for (url,) in con.execute("SELECT url FROM skipped_links").fetchall()}
     return {url: Known(etag=etag, last_modified=lm, raw_sha256=sha,
-                       parts=tuple(parts.get(url, ())) if url in loaded else None)
-            for url, etag, lm, sha in rows}
+                       parts=tuple(parts.get(url, ())) if url in loaded else None, settled=url in loaded or url in judged,
+                       final_url=final_url, content_type=content_type,
+                       fresh_until=fresh_until.replace(tzinfo=dt.UTC) if fresh_until else None)
+            for url, etag, lm, sha, final_url, content_type, fresh_until in rows}
 
 
 def loaded_sketches(con: duckdb.DuckDBPyConnection, wanted: set[tuple[int | None, str | None]]) -> list[LoadedSketch]:
