@@ -7,15 +7,19 @@ otherwise walk every line of every page looking for futures (a third of the
 run time). Results are not persisted: they are in the warehouse, which is also
 the cache (pages keyed on their ETag/Last-Modified and body hash, documents on
 their body hash and extractor version), so unchanged work is skipped before a
-task starts. Every run publishes a markdown summary and a table of the
-documents it loaded, and sends the pipeline's own log lines to the run's log.
+task starts. Every run publishes a markdown summary, a table of the
+documents it loaded (the first ARTIFACT_ROWS; the description gives the query
+for all of them) and the coverage table, and sends the pipeline's own log lines
+to the run's log.
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
+import shlex
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,6 +40,11 @@ from warehouse import db as warehouse_db
 # other steps are deterministic functions of their input: a retry would fail again.
 RETRIES = {"load": 2}
 RETRY_DELAY_SECONDS = 10
+
+# Rows an artifact lists (failed pages, documents loaded): the UI pages through a
+# few hundred at most, and each row is sent to and stored by the Prefect server
+# (2,000 documents were 260 KB of JSON); the warehouse has them all.
+ARTIFACT_ROWS = 200
 
 
 class NothingFetched(RuntimeError):
@@ -102,10 +111,26 @@ def summary_markdown(summary: pipeline.RunSummary) -> str:
     ]
     if summary.failures:
         lines += ["", f"### Failed pages ({len(summary.failures)})", ""]
-        lines += [f"- {url}: {error}" for url, error in summary.failures[:200]]
-        if len(summary.failures) > 200:
-            lines.append(f"- … and {len(summary.failures) - 200} more (`SELECT url, error FROM pages WHERE error IS NOT NULL`)")
+        lines += [f"- {url}: {error}" for url, error in summary.failures[:ARTIFACT_ROWS]]
+        if len(summary.failures) > ARTIFACT_ROWS:
+            lines.append(f"- … and {len(summary.failures) - ARTIFACT_ROWS} more "
+                         "(`SELECT url, error FROM pages WHERE error IS NOT NULL`)")
     return "\n".join(lines)
+
+
+def documents_query(run_id: str) -> str:
+    """SQL for every document a run loaded: those whose loaded_at falls in the run (runs never overlap: one writer)."""
+    return ("SELECT d.doc_id, d.region_name, d.region_code, d.plan_year, d.source_count FROM documents d "
+            f"JOIN runs r ON d.loaded_at BETWEEN r.started_at AND r.finished_at WHERE r.run_id = '{run_id}'")
+
+
+def documents_artifact(summary: pipeline.RunSummary) -> tuple[list[dict], str]:
+    """The documents table artifact's rows (the first ARTIFACT_ROWS) and its description, with the query for all."""
+    loaded = len(summary.new_documents)
+    shown = f"the first {ARTIFACT_ROWS} of {loaded}" if loaded > ARTIFACT_ROWS else f"all {loaded}"
+    return summary.new_documents[:ARTIFACT_ROWS], (
+        f"documents loaded by this run ({shown}); every one: "
+        f"`govreports sql {shlex.quote(documents_query(summary.run_id))}`")
 
 
 def coverage_table(db_path: Path) -> list[dict[str, str]]:
@@ -117,14 +142,17 @@ def coverage_table(db_path: Path) -> list[dict[str, str]]:
 
 
 def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
+    """The run's artifacts and closing log lines; the coverage query (DuckDB, off the GIL) runs while the others are sent."""
     logger = get_run_logger()
-    create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
-                             description="pages and documents of this run")
-    if summary.new_documents:
-        create_table_artifact(table=summary.new_documents, key=f"{summary.flow}-documents",
-                              description="documents loaded by this run")
-    create_table_artifact(table=coverage_table(db_path), key=f"{summary.flow}-coverage",
-                          description="loaded/regions by level and plan year after this run (`govreports coverage`)")
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        coverage = pool.submit(coverage_table, db_path)
+        create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
+                                 description="pages and documents of this run")
+        if summary.new_documents:
+            rows, description = documents_artifact(summary)
+            create_table_artifact(table=rows, key=f"{summary.flow}-documents", description=description)
+        create_table_artifact(table=coverage.result(), key=f"{summary.flow}-coverage",
+                              description="loaded/regions by level and plan year after this run (`govreports coverage`)")
     for url, error in summary.failures:
         logger.warning("page failed: %s: %s", url, error)
     logger.info(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shlex
 import time
 from pathlib import Path
 
@@ -108,6 +109,29 @@ def test_a_backfill_publishes_its_summary_and_documents_as_artifacts_matching_th
         loaded = set(con.execute("SELECT region_code, plan_year FROM documents").fetchall())
     assert {(r["region_code"], r["plan_year"]) for r in table} == loaded
     assert sum(r["indicators"] for r in table) == result["indicators_loaded"]
+
+
+def test_the_documents_artifact_lists_the_first_rows_and_its_query_lists_every_document(
+        prefect_harness, sample_site, tmp_path, monkeypatch, capsys):
+    from flows import prefect_flows
+    from flows.cli import main
+
+    monkeypatch.setattr(prefect_flows, "ARTIFACT_ROWS", 2)
+    db = tmp_path / "warehouse.duckdb"
+    state = prefect_flows.backfill(sources_file=str(sample_site.write_sources(tmp_path / "s.yaml")), db=str(db),
+                                   return_state=True)
+    artifact = artifacts(flow_run_id(state))["backfill-documents"]
+    table = json.loads(artifact.data) if isinstance(artifact.data, str) else artifact.data
+    assert len(table) == 2 and "the first 2 of 5" in artifact.description
+
+    command = shlex.split(re.search(r"`(govreports sql .+)`", artifact.description).group(1))
+    capsys.readouterr()
+    assert main(command[1:] + ["--db", str(db), "--format", "json"]) in (0, None)
+    listed = json.loads(capsys.readouterr().out)
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded = set(con.execute("SELECT doc_id, region_code, plan_year FROM documents").fetchall())
+    assert {(r["doc_id"], r["region_code"], r["plan_year"]) for r in listed} == loaded
+    assert {(r["region_code"], r["plan_year"]) for r in table} < {(code, year) for _, code, year in loaded}
 
 
 def test_failed_pages_leave_the_run_completed_with_the_failures_counted_and_listed(
