@@ -57,7 +57,8 @@ class FetchConfig:
     max_listing_pages: int = 50  # pagination bound per start URL
     respect_robots: bool = True
     allow_private_targets: bool = False  # else private targets only when the start URL is on one
-    max_freshness: float = 12 * 3600  # seconds a page may go unasked while fresh (tasks/freshness.py)
+    max_freshness: float = 12 * 3600  # seconds a page may go unasked while fresh (tasks/freshness.py); 0: off
+    revalidate: bool = False  # ask about every page, fresh or not (a reload); answers still record freshness
 
 
 @dataclass(frozen=True)
@@ -693,9 +694,8 @@ class Crawler:
         """
         base = dict(url=url, host=_netloc(url), source_name=site.name, role=role, part_of=part_of, part_index=part_index)
         known = self.known.get(url) if self.archive_has(self.known.get(url)) else None
-        if known is not None and known.fresh_until is not None and role in FRESHNESS_ROLES \
-                and known.fresh_until > datetime.now(timezone.utc):
-            return self.still_fresh(base, known, lazy)
+        if known is not None and self.still_fresh(known, role):
+            return self.from_cache(base, known, lazy)
         current, previous, visited = url, None, {url}
         for _ in range(MAX_REDIRECTS + 1):
             refusal = await self.refusal(current, redirected_from=previous)
@@ -854,7 +854,12 @@ class Crawler:
         )
         return Fetched(fetch, response.body)
 
-    def still_fresh(self, base: dict[str, Any], known: Known, lazy: bool) -> Fetched:
+    def still_fresh(self, known: Known, role: str) -> bool:
+        if self.config.revalidate or self.config.max_freshness <= 0 or role not in FRESHNESS_ROLES:
+            return False
+        return known.fresh_until is not None and known.fresh_until > datetime.now(timezone.utc)
+
+    def from_cache(self, base: dict[str, Any], known: Known, lazy: bool) -> Fetched:
         """A page whose archived version is still fresh, as if it had answered 304, without asking."""
         assert known.raw_sha256 is not None and known.fresh_until is not None
         meta = dict(

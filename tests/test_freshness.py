@@ -116,14 +116,14 @@ def test_a_fresh_page_is_not_asked_again_until_its_freshness_runs_out(site):
         assert con.execute("SELECT count(*) FROM documents WHERE body LIKE '%（修订）%'").fetchone()[0] == 1
 
 
-def test_freshness_can_be_turned_off(site):
+def test_revalidate_asks_about_every_page_and_a_zero_cap_turns_freshness_off(site):
     host, sites, db = site
-    pipeline.run_pipeline(flow="backfill", db_path=db, sites=sites, config=FetchConfig(max_freshness=0))
-    host.clear_log()
-    again = pipeline.run_pipeline(flow="scrape", db_path=db, sites=sites, config=FetchConfig(max_freshness=0))
-    assert asked(host) == ["/a.html", "/b.html", "/list.html"] and again.pages_fresh == 0
-    with duckdb.connect(str(db), read_only=True) as con:
-        assert con.execute("SELECT count(*) FROM page_freshness").fetchone()[0] == 0
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=sites)
+    for config in (FetchConfig(revalidate=True), FetchConfig(max_freshness=0)):
+        host.clear_log()
+        again = pipeline.run_pipeline(flow="scrape", db_path=db, sites=sites, config=config)
+        assert asked(host) == ["/a.html", "/b.html", "/list.html"] and again.pages_fresh == 0, config
+        assert all("if-none-match" in r.headers for r in host.requests() if r.path != "/robots.txt")
 
 
 def test_a_report_whose_document_a_kill_cut_off_is_loaded_again_even_when_fresh(site):
