@@ -74,6 +74,13 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
+def _in_list(values: list) -> str:
+    """`(?, ?, …)`, one placeholder a value, for a lookup by key: DuckDB answers a constant IN list on an
+    indexed column from the index (a point lookup a value), where `IN (SELECT unnest(?))` scans the column
+    in every row group, a block per loaded batch (one row group a batch: vacuum is off). Not empty."""
+    return "(" + ", ".join("?" * len(values)) + ")"
+
+
 def version_key(fetch: PageFetch) -> str:
     if fetch.raw_sha256:
         return fetch.raw_sha256
@@ -96,14 +103,16 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
     record_page_status(con, fetches)
     record_freshness(con, fetches)
     if rows:  # a version the table holds already (robots.txt answering 404 on every run) adds nothing
-        present = set(con.execute("SELECT url, version_key FROM pages WHERE url IN (SELECT unnest($urls))",
-                                  {"urls": list({row[0] for row in rows})}).fetchall())
-        rows = [row for row in rows if (row[0], row[-1]) not in present]
+        urls = list({row[0] for row in rows})
+        present = set(con.execute(f"SELECT url, version_key FROM pages WHERE url IN {_in_list(urls)}", urls).fetchall())
+        versions: dict[tuple[str, str], tuple] = {}
+        for row in rows:
+            versions.setdefault((row[0], row[-1]), row)  # a version fetched twice in a batch: the first fetch
+        rows = [row for key, row in versions.items() if key not in present]
     if not rows:
         return 0  # no Arrow table to build: a no-op run does not import pandas for it
-    before = con.execute("SELECT count(*) FROM pages").fetchall()[0][0]  # fetchall: no open result to block the insert
-    _bulk_insert(con, "pages", PAGE_COLUMNS, rows, conflict="ON CONFLICT DO NOTHING")
-    return con.execute("SELECT count(*) FROM pages").fetchall()[0][0] - before
+    _bulk_insert(con, "pages", PAGE_COLUMNS, rows)  # new keys only: no ON CONFLICT (see `_bulk_insert`)
+    return len(rows)
 
 
 def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
@@ -216,15 +225,15 @@ def loaded_copies(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Co
     if not doc_ids:
         return []
     rows = con.execute(
-        """
+        f"""
         SELECT d.doc_id, d.title, d.region_code, d.region_name, d.city, d.province, d.level, d.plan_year,
                d.review_start, d.review_end, CAST(d.delivered_on AS VARCHAR), d.speaker, d.body, d.canonical_url,
                coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256
         FROM documents d LEFT JOIN document_sources s ON s.doc_id = d.doc_id AND s.url = d.canonical_url
-        WHERE d.doc_id IN (SELECT unnest($ids))
+        WHERE d.doc_id IN {_in_list(doc_ids)}
         ORDER BY d.doc_id
         """,
-        {"ids": doc_ids},
+        doc_ids,
     ).fetchall()
     copies = []
     for (doc_id, title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker, body, url,
@@ -250,7 +259,7 @@ def delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None
     """These documents' rows and their children's (their sources are the caller's: moved or dropped)."""
     if doc_ids:
         for table in ("indicators", "terms", "segmentations", "doc_sketches", "documents"):
-            con.execute(f"DELETE FROM {table} WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN {_in_list(doc_ids)}", doc_ids)
 
 
 def _absorb(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt.datetime) -> None:
@@ -275,17 +284,21 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
     cost more than all the other loading together.
     """
     counts = LoadCounts()
+    if not docs:
+        return counts
     now = _now()
     for doc in docs:
         _absorb(con, doc, now)
     ids = [doc.doc_id for doc in docs]
-    versions = dict(con.execute("SELECT doc_id, extractor_version FROM documents WHERE doc_id IN (SELECT unnest(?))",
-                                [ids]).fetchall())
+    versions = dict(con.execute(f"SELECT doc_id, extractor_version FROM documents WHERE doc_id IN {_in_list(ids)}",
+                                ids).fetchall())
     listed: dict[str, dict[str, tuple]] = {}
+    held: set[tuple[str, str]] = set()  # (doc_id, url) rows the table holds: an upsert updates these
     for doc_id, url, sha, similarity in con.execute(
-            "SELECT doc_id, url, copy_sha256, similarity FROM document_sources WHERE doc_id IN (SELECT unnest(?))",
-            [ids]).fetchall():
+            f"SELECT doc_id, url, copy_sha256, similarity FROM document_sources WHERE doc_id IN {_in_list(ids)}",
+            ids).fetchall():
         listed.setdefault(doc_id, {})[url] = (sha, similarity)
+        held.add((doc_id, url))
     source_rows: dict[tuple[str, str], tuple] = {}
     pending: dict[str, LoadedDocument] = {}
     for doc in docs:
@@ -309,7 +322,9 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
             counts.documents_changed += 1
         counts.indicators_loaded += len(doc.indicators)
         pending[doc.doc_id] = doc
-    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), conflict="""
+    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, [row for key, row in source_rows.items() if key not in held])
+    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, [row for key, row in source_rows.items() if key in held],
+                 conflict="""
         ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
             similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""")
     delete_documents(con, [doc_id for doc_id in pending if doc_id in versions])  # a new document has no rows yet
@@ -367,7 +382,12 @@ INDICATOR_COLUMNS = {
 
 def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple],
                  conflict: str = "") -> None:
-    """Insert rows through an Arrow table: DuckDB's executemany manages ~1-3k rows/s, this ~100k."""
+    """Insert rows through an Arrow table: DuckDB's executemany manages ~1-3k rows/s, this ~100k.
+
+    An ON CONFLICT clause makes DuckDB read the table's blocks in every row group (a block per loaded batch)
+    even when no row conflicts, so callers pass only rows whose keys a point lookup found (`_in_list`)
+    through one, and insert new keys without it.
+    """
     if not rows:
         return
     import pyarrow as pa
