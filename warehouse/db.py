@@ -13,9 +13,11 @@ between batches), with DuckDB's vacuum off: see WRITER_CONFIG.
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import fcntl
 import logging
 import os
+import platform
 import re
 import time
 from collections.abc import Iterator
@@ -70,6 +72,32 @@ WAIT_REMINDER_SECONDS = 60.0
 # row groups; row groups whose rows are all deleted are still dropped, so the
 # file stays bounded (partly deleted ones keep their dead rows until the rest go).
 WRITER_CONFIG = {"max_vacuum_tasks": 0}
+
+# The writing process opens and closes a DuckDB instance once or twice a batch, each time allocating and
+# freeing its buffers (256 KB blocks) through glibc's malloc. By default glibc serves blocks of that size
+# from its heaps once a few have been freed (its mmap threshold rises to the largest block freed), from one
+# heap per thread that allocates (up to 8 a core), and a heap returns memory only from its top: the
+# writer's heaps grew by ~50 MB over a 2,000-page run with under 80 MB of them in use, and the peak RSS
+# with them. Allocations of 128 KB and more are mmapped instead (each returned to the system when freed),
+# a heap's free top is returned past 128 KB (glibc's defaults before the threshold moves), and the threads
+# share two heaps. A process's own MALLOC_ARENA_MAX / GLIBC_TUNABLES win.
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8  # mallopt's parameter numbers (malloc.h)
+WRITER_MALLOC = {M_MMAP_THRESHOLD: 128 * 1024, M_TRIM_THRESHOLD: 128 * 1024, M_ARENA_MAX: 2}
+_malloc_bounded = False
+
+
+def bound_malloc() -> None:
+    """Apply WRITER_MALLOC to this process, once, where the C library is glibc."""
+    global _malloc_bounded
+    if _malloc_bounded:
+        return
+    _malloc_bounded = True
+    own = {"MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_", "GLIBC_TUNABLES"} & set(os.environ)
+    if own or platform.system() != "Linux" or platform.libc_ver()[0] != "glibc":
+        return
+    libc = ctypes.CDLL(None)
+    for param, value in WRITER_MALLOC.items():
+        libc.mallopt(param, value)
 
 
 def _connect(path: Path, *, read_only: bool, wait_seconds: float) -> duckdb.DuckDBPyConnection:
@@ -183,6 +211,7 @@ def writer_lock(path: Path, *, wait_seconds: float = 3600.0) -> Iterator[None]:
 @contextlib.contextmanager
 def connect_writer(path: Path, *, wait_seconds: float = WRITE_WAIT_SECONDS) -> Iterator[duckdb.DuckDBPyConnection]:
     """A short-lived read-write connection with the schema up to date."""
+    bound_malloc()
     _ensure_parent(path)
     con = _connect(path, read_only=False, wait_seconds=wait_seconds)
     try:
