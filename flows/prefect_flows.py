@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import shlex
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -128,9 +127,10 @@ def documents_artifact(summary: pipeline.RunSummary) -> tuple[list[dict], str]:
     """The documents table artifact's rows (the first ARTIFACT_ROWS) and its description, with the query for all."""
     loaded = len(summary.new_documents)
     shown = f"the first {ARTIFACT_ROWS} of {loaded}" if loaded > ARTIFACT_ROWS else f"all {loaded}"
+    # double quotes: the query holds single quotes and nothing a shell expands inside double quotes
     return summary.new_documents[:ARTIFACT_ROWS], (
         f"documents loaded by this run ({shown}); every one: "
-        f"`govreports sql {shlex.quote(documents_query(summary.run_id))}`")
+        f'`govreports sql "{documents_query(summary.run_id)}"`')
 
 
 def coverage_table(db_path: Path) -> list[dict[str, str]]:
@@ -142,7 +142,7 @@ def coverage_table(db_path: Path) -> list[dict[str, str]]:
 
 
 def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
-    """The run's artifacts and closing log lines; the coverage query (DuckDB, off the GIL) runs while the others are sent."""
+    """The run's artifacts and closing log lines; the coverage query (DuckDB, off the GIL) runs while others are sent."""
     logger = get_run_logger()
     with ThreadPoolExecutor(max_workers=1) as pool:
         coverage = pool.submit(coverage_table, db_path)
