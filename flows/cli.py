@@ -54,6 +54,9 @@ def build_parser() -> argparse.ArgumentParser:
     scrape = commands.add_parser("scrape", help="the scheduled incremental flow, run once")
     scrape.add_argument("--sources", default="sources.yaml")
     scrape.add_argument("--db")
+    for run in (backfill, scrape):
+        run.add_argument("--revalidate", action="store_true",
+                         help="ask every server about every page, also those still fresh by HTTP caching")
 
     reprocess = commands.add_parser("reprocess", help="rebuild documents, indicators and terms from the raw archive")
     reprocess.add_argument("--db")
@@ -279,9 +282,10 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
         if args.command == "backfill":
             state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
                                            db=str(db_path), max_pages=args.max_pages, authority=args.authority,
-                                           return_state=True)
+                                           revalidate=args.revalidate, return_state=True)
         elif args.command == "scrape":
-            state = prefect_flows.scrape(sources_file=args.sources, db=str(db_path), return_state=True)
+            state = prefect_flows.scrape(sources_file=args.sources, db=str(db_path), revalidate=args.revalidate,
+                                         return_state=True)
         else:
             state = prefect_flows.reprocess(db=str(db_path), return_state=True)
     result = state.result(raise_on_failure=False)

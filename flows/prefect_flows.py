@@ -172,7 +172,7 @@ def _finish(summary: pipeline.RunSummary, db_path: Path) -> dict:
 @flow(name="backfill", log_prints=True)
 def backfill(urls: list[str] | None = None, sources_file: str | None = None, from_dir: str | None = None,
              db: str | None = None, max_pages: int | None = None,
-             authority: Literal["official", "mirror"] = "mirror") -> dict:
+             authority: Literal["official", "mirror"] = "mirror", revalidate: bool = False) -> dict:
     """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load.
 
     Args:
@@ -182,28 +182,30 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         max_pages: stop after this many report pages; empty for no limit
         authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
+        revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
     with _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
             from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
-            config=FetchConfig(max_pages=max_pages),
+            config=FetchConfig(max_pages=max_pages, revalidate=revalidate),
             runner=_task_runner,
         )
     return _finish(summary, _db_path(db))
 
 
 @flow(name="scrape", log_prints=True)
-def scrape(sources_file: str = "sources.yaml", db: str | None = None) -> dict:
+def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate: bool = False) -> dict:
     """Scheduled incremental run: revisit listings, conditional requests, only new or changed pages.
 
     Args:
         sources_file: the YAML sources file, relative to the checkout the deployment was made from, or absolute
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
+        revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
     with _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
-                                        runner=_task_runner)
+                                        config=FetchConfig(revalidate=revalidate), runner=_task_runner)
     return _finish(summary, _db_path(db))
 
 

@@ -144,3 +144,24 @@ def test_a_report_whose_document_a_kill_cut_off_is_loaded_again_even_when_fresh(
     restored = rows(db)
     assert restored["indicators"] == complete["indicators"] and restored["terms"] == complete["terms"]
     assert [row[:-1] for row in restored["documents"]] == [row[:-1] for row in complete["documents"]]  # but loaded_at
+
+
+def test_the_cli_reruns_ask_nothing_fresh_unless_told_to_revalidate(prefect_harness, capsys, site):
+    """`govreports scrape` right after a backfill asks only what is not fresh; `--revalidate` asks everything."""
+    import json
+
+    from flows.cli import main
+
+    host, sites, db = site
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=sites)
+    sources = db.parent / "sources.yaml"
+    sources.write_text(f"sites:\n  - name: gov\n    start_urls: ['{host.url('/list.html')}']\n    min_delay: 0\n",
+                       encoding="utf-8")
+    for flags, expected_asked, expected_fresh in (([], ["/b.html", "/list.html"], 1),
+                                                  (["--revalidate"], ["/a.html", "/b.html", "/list.html"], 0)):
+        host.clear_log()
+        capsys.readouterr()
+        assert main(["scrape", "--sources", str(sources), "--db", str(db), "--json", *flags]) == 0
+        report = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        assert asked(host) == expected_asked and report["pages_fresh"] == expected_fresh, flags
+        assert report["documents_new"] == report["documents_changed"] == 0
