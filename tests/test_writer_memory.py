@@ -1,9 +1,11 @@
 """What keeps the writing process's memory flat as the warehouse grows: the loader's lookups by key are
-answered by an index (no ON CONFLICT for keys the table does not hold), and the writer's malloc settings."""
+answered by an index (no ON CONFLICT for keys the table does not hold), indicators have no key index to
+check, and the writer's malloc settings."""
 
 from __future__ import annotations
 
 import platform
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +75,22 @@ def test_a_process_that_opened_a_writer_mmaps_blocks_of_256_kb(tmp_path: Path) -
 
     assert mmapped("plain") == 0  # glibc's default: from the heap, which keeps what is freed
     assert mmapped("writer") > 0  # what free heap space cannot take is mmapped, and returned when freed
+
+
+def test_migration_024_keeps_the_indicators_and_drops_their_key_index(tmp_path: Path, monkeypatch) -> None:
+    older = tmp_path / "migrations"
+    older.mkdir()
+    for path in sorted(warehouse_db.MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) < 24:
+            shutil.copy(path, older / path.name)
+    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", older)
+    row = ("d1", "110101", 2024, "gdp", "growth", "target", 2024, 2024, 5.0, None, "%", "about", False, "增长5%左右", 10, 14,
+           "x1")
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        con.execute(f"INSERT INTO indicators VALUES ({', '.join('?' * len(row))})", row)
+    monkeypatch.undo()
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        assert con.execute("SELECT * FROM indicators").fetchall() == [row]
+        assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'indicators' "
+                           "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM indicator_panel").fetchone()[0] >= 0  # the views bind to it again
