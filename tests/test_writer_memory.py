@@ -94,3 +94,11 @@ def test_migration_024_keeps_the_indicators_and_drops_their_key_index(tmp_path: 
         assert con.execute("SELECT count(*) FROM duckdb_constraints() WHERE table_name = 'indicators' "
                            "AND constraint_type = 'PRIMARY KEY'").fetchone()[0] == 0
         assert con.execute("SELECT count(*) FROM indicator_panel").fetchone()[0] >= 0  # the views bind to it again
+
+
+@pytest.mark.parametrize("absent", [0, load.POINT_LOOKUPS_MAX])  # point lookups, and one list past DuckDB's limit
+def test_deleting_documents_by_a_short_or_a_long_list_of_ids_deletes_those(tmp_path: Path, absent: int) -> None:
+    with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
+        con.executemany("INSERT INTO doc_sketches VALUES (?, ?)", [(f"d{i}", b"\0" * 8) for i in range(5)])
+        load.delete_documents(con, ["d1", "d3"] + [f"absent{i}" for i in range(absent)])
+        assert con.execute("SELECT doc_id FROM doc_sketches ORDER BY 1").fetchall() == [("d0",), ("d2",), ("d4",)]

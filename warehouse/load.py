@@ -74,11 +74,17 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
 
-def _in_list(values: list) -> str:
-    """`(?, ?, …)`, one placeholder a value, for a lookup by key: DuckDB answers a constant IN list on an
-    indexed column from the index (a point lookup a value), where `IN (SELECT unnest(?))` scans the column
-    in every row group, a block per loaded batch (one row group a batch: vacuum is off). Not empty."""
-    return "(" + ", ".join("?" * len(values)) + ")"
+POINT_LOOKUPS_MAX = 2048  # DuckDB's index_scan_max_count: past it DuckDB scans the table anyway
+
+
+def _in_list(values: list) -> tuple[str, list]:
+    """`(?, ?, …)` and its parameters, for a lookup by key: DuckDB answers a constant IN list on an indexed
+    column from the index (a point lookup a value), where `IN (SELECT unnest(?))` scans the column in every
+    row group, a block per loaded batch (one row group a batch: vacuum is off). A longer list (a reprocess
+    dropping a whole warehouse's documents) is scanned either way, and parsed 20x faster as one list."""
+    if len(values) > POINT_LOOKUPS_MAX:
+        return "(SELECT unnest(?))", [list(values)]
+    return "(" + ", ".join("?" * len(values)) + ")", list(values)
 
 
 def version_key(fetch: PageFetch) -> str:
@@ -104,7 +110,8 @@ def load_pages(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> 
     record_freshness(con, fetches)
     if rows:  # a version the table holds already (robots.txt answering 404 on every run) adds nothing
         urls = list({row[0] for row in rows})
-        present = set(con.execute(f"SELECT url, version_key FROM pages WHERE url IN {_in_list(urls)}", urls).fetchall())
+        in_urls, params = _in_list(urls)
+        present = set(con.execute(f"SELECT url, version_key FROM pages WHERE url IN {in_urls}", params).fetchall())
         versions: dict[tuple[str, str], tuple] = {}
         for row in rows:
             versions.setdefault((row[0], row[-1]), row)  # a version fetched twice in a batch: the first fetch
@@ -224,16 +231,17 @@ def loaded_copies(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Co
     """The canonical copies of these loaded documents, as dedupe compares them with new copies."""
     if not doc_ids:
         return []
+    in_ids, params = _in_list(doc_ids)
     rows = con.execute(
         f"""
         SELECT d.doc_id, d.title, d.region_code, d.region_name, d.city, d.province, d.level, d.plan_year,
                d.review_start, d.review_end, CAST(d.delivered_on AS VARCHAR), d.speaker, d.body, d.canonical_url,
                coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256
         FROM documents d LEFT JOIN document_sources s ON s.doc_id = d.doc_id AND s.url = d.canonical_url
-        WHERE d.doc_id IN {_in_list(doc_ids)}
+        WHERE d.doc_id IN {in_ids}
         ORDER BY d.doc_id
         """,
-        doc_ids,
+        params,
     ).fetchall()
     copies = []
     for (doc_id, title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker, body, url,
@@ -258,8 +266,9 @@ def _document_row(doc: LoadedDocument, loaded_at: dt.datetime, source_count: int
 def delete_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
     """These documents' rows and their children's (their sources are the caller's: moved or dropped)."""
     if doc_ids:
+        in_ids, params = _in_list(doc_ids)
         for table in ("indicators", "terms", "segmentations", "doc_sketches", "documents"):
-            con.execute(f"DELETE FROM {table} WHERE doc_id IN {_in_list(doc_ids)}", doc_ids)
+            con.execute(f"DELETE FROM {table} WHERE doc_id IN {in_ids}", params)
 
 
 def _absorb(con: duckdb.DuckDBPyConnection, doc: LoadedDocument, now: dt.datetime) -> None:
@@ -290,13 +299,14 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
     for doc in docs:
         _absorb(con, doc, now)
     ids = [doc.doc_id for doc in docs]
-    versions = dict(con.execute(f"SELECT doc_id, extractor_version FROM documents WHERE doc_id IN {_in_list(ids)}",
-                                ids).fetchall())
+    in_ids, params = _in_list(ids)
+    versions = dict(con.execute(f"SELECT doc_id, extractor_version FROM documents WHERE doc_id IN {in_ids}",
+                                params).fetchall())
     listed: dict[str, dict[str, tuple]] = {}
     held: set[tuple[str, str]] = set()  # (doc_id, url) rows the table holds: an upsert updates these
     for doc_id, url, sha, similarity in con.execute(
-            f"SELECT doc_id, url, copy_sha256, similarity FROM document_sources WHERE doc_id IN {_in_list(ids)}",
-            ids).fetchall():
+            f"SELECT doc_id, url, copy_sha256, similarity FROM document_sources WHERE doc_id IN {in_ids}",
+            params).fetchall():
         listed.setdefault(doc_id, {})[url] = (sha, similarity)
         held.add((doc_id, url))
     source_rows: dict[tuple[str, str], tuple] = {}
