@@ -14,8 +14,9 @@ Every batch is one transaction: a crash leaves the previous batch intact.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 import duckdb
 import numpy as np
@@ -129,41 +130,28 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
         return
     answers = {url: (f.error is None and (f.raw_sha256 is not None or f.not_modified), f.error)
                for url, f in latest.items()}
-    recorded = con.execute("SELECT url, ok, error FROM page_status WHERE url IN (SELECT unnest($urls))",
-                           {"urls": list(latest)}).fetchall()
-    for url, ok, error in recorded:
+    in_urls, params = _in_list(list(latest))
+    held = set()  # recorded with another answer
+    for url, ok, error in con.execute(f"SELECT url, ok, error FROM page_status WHERE url IN {in_urls}", params).fetchall():
         if answers[url] == (ok, error):
             del latest[url]  # answers as recorded: a no-op run ends here, without building an Arrow table
-    if not latest:
-        return
-    import pyarrow as pa
-
-    status = pa.table({
-        "url": pa.array(list(latest), pa.string()),
-        "ok": pa.array([answers[url][0] for url in latest], pa.bool_()),
-        "http_status": pa.array([f.http_status for f in latest.values()], pa.int32()),
-        "error": pa.array([f.error for f in latest.values()], pa.string()),
-        "since": pa.array([f.fetched_at for f in latest.values()], pa.string()),
-    })
-    con.register("_page_status_rows", status)
-    try:
-        con.execute(
-            """
-            INSERT INTO page_status SELECT url, ok, http_status, error, CAST(since AS TIMESTAMP) FROM _page_status_rows
-            ON CONFLICT (url) DO UPDATE SET ok = excluded.ok, http_status = excluded.http_status,
-                error = excluded.error, since = excluded.since
-            WHERE page_status.ok <> excluded.ok OR page_status.error IS DISTINCT FROM excluded.error
-            """
-        )
-    finally:
-        con.unregister("_page_status_rows")
+        else:
+            held.add(url)
+    rows = [(url, answers[url][0], f.http_status, f.error, f.fetched_at) for url, f in latest.items()]
+    _upsert(con, "page_status", PAGE_STATUS_COLUMNS, rows, held, """
+        ON CONFLICT (url) DO UPDATE SET ok = excluded.ok, http_status = excluded.http_status,
+            error = excluded.error, since = excluded.since""")
 
 
 def record_freshness(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
     """Until when each page asked this time is fresh (tasks/freshness.py); pages not asked write nothing."""
     rows = [(f.url, f.fresh_until) for f in {f.url: f for f in fetches}.values() if f.fresh_until and not f.fresh]
-    _bulk_insert(con, "page_freshness", {"url": "string", "fresh_until": "string"}, rows,
-                 conflict="ON CONFLICT (url) DO UPDATE SET fresh_until = excluded.fresh_until")
+    if not rows:
+        return
+    in_urls, params = _in_list([url for url, _ in rows])
+    held = {url for (url,) in con.execute(f"SELECT url FROM page_freshness WHERE url IN {in_urls}", params).fetchall()}
+    _upsert(con, "page_freshness", {"url": "string", "fresh_until": "string"}, rows, held,
+            "ON CONFLICT (url) DO UPDATE SET fresh_until = excluded.fresh_until")
 
 
 def known_pages(con: duckdb.DuckDBPyConnection) -> dict[str, Known]:
@@ -332,11 +320,10 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
             counts.documents_changed += 1
         counts.indicators_loaded += len(doc.indicators)
         pending[doc.doc_id] = doc
-    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, [row for key, row in source_rows.items() if key not in held])
-    _bulk_insert(con, "document_sources", SOURCE_COLUMNS, [row for key, row in source_rows.items() if key in held],
-                 conflict="""
+    _upsert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), held, """
         ON CONFLICT (doc_id, url) DO UPDATE SET copy_sha256 = excluded.copy_sha256,
-            similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""")
+            similarity = excluded.similarity, authority = excluded.authority, last_seen = excluded.last_seen""",
+            key=lambda row: (row[0], row[1]))
     delete_documents(con, [doc_id for doc_id in pending if doc_id in versions])  # a new document has no rows yet
     _bulk_insert(con, "documents", DOCUMENT_COLUMNS,
                  [_document_row(doc, now, len(listed[doc.doc_id])) for doc in pending.values()])
@@ -375,6 +362,7 @@ DOCUMENT_COLUMNS = {
     "delivered_on": "string", "speaker": "string", "body": "string", "char_count": "int32",
     "canonical_url": "string", "source_count": "int32", "extractor_version": "string", "loaded_at": "timestamp[us]",
 }
+PAGE_STATUS_COLUMNS = {"url": "string", "ok": "bool", "http_status": "int32", "error": "string", "since": "string"}
 SOURCE_COLUMNS = {
     "doc_id": "string", "url": "string", "source_name": "string", "authority": "string", "copy_sha256": "string",
     "similarity": "float64", "first_seen": "timestamp[us]", "last_seen": "timestamp[us]",
@@ -388,6 +376,14 @@ INDICATOR_COLUMNS = {
     "unit": "string", "qualifier": "string", "is_estimate": "bool", "evidence": "string", "char_start": "int32",
     "char_end": "int32", "extractor_version": "string",
 }
+
+
+def _upsert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple], held: set,
+            conflict: str, key: Callable[[tuple], Any] = lambda row: row[0]) -> None:
+    """Rows whose key the table holds (`held`, found by a point lookup) through `conflict`, the others as
+    plain inserts (see `_bulk_insert`)."""
+    _bulk_insert(con, table, columns, [row for row in rows if key(row) not in held])
+    _bulk_insert(con, table, columns, [row for row in rows if key(row) in held], conflict=conflict)
 
 
 def _bulk_insert(con: duckdb.DuckDBPyConnection, table: str, columns: dict[str, str], rows: list[tuple],
