@@ -18,12 +18,15 @@ import multiprocessing
 import os
 import queue
 import threading
+import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+import duckdb
 
 from tasks.clean import clean_page
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
@@ -41,6 +44,9 @@ from warehouse.claims import record_report_claims
 from warehouse.topics import sync_topic_terms
 
 log = logging.getLogger("govreports.pipeline")
+
+LOAD_ATTEMPTS = 3
+LOAD_RETRY_SECONDS = 10.0
 
 LOCAL_SUFFIXES = {".html", ".htm", ".txt", ".pdf", ".docx"}
 MIN_BODY_CHARS = 300
@@ -249,13 +255,27 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
     return loaded
 
 
-def documents_of_batch(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]
-                       ) -> tuple[MadeCopies, list[load.LoadedDocument]]:
+def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]],
+                    fetches: list[PageFetch]) -> tuple[MadeCopies, list[load.LoadedDocument], load.LoadCounts]:
     """A batch's copies as the workers finish them, grouped with the loaded documents they may be copies
-    of, and the documents to load. One task run: as three, Prefect's bookkeeping cost more than the work."""
+    of, and loaded with the batch's pages. One task run a batch: as two, Prefect's bookkeeping (~0.1 s a
+    task run, on cores the workers need) cost a tenth of a run."""
     batch = collect_copies(made)
     groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
-    return batch, analyse_groups(groups, batch) if groups else []
+    docs = analyse_groups(groups, batch) if groups else []
+    return batch, docs, load_with_retries(db_path, fetches, docs)
+
+
+def load_with_retries(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
+    """A load that fails on I/O (a full disk freed meanwhile) is tried again: the batch is one transaction,
+    so a retry never doubles rows. Retried here, not as a task: the workers' results are spent by then."""
+    for _ in range(LOAD_ATTEMPTS - 1):
+        try:
+            return load_batch(db_path, fetches, docs)
+        except (duckdb.IOException, OSError) as error:
+            log.warning("loading a batch failed (%s); trying again in %.0f s", error, LOAD_RETRY_SECONDS)
+            time.sleep(LOAD_RETRY_SECONDS)
+    return load_batch(db_path, fetches, docs)  # the last attempt's error is the run's
 
 
 def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
@@ -450,10 +470,11 @@ def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetc
     started = _Batch.start(*following) if following is not None else None
     if ready is None:
         return started
-    made, docs = runner("identify-and-dedupe", documents_of_batch, db_path, ready.made) if ready.reports else (MadeCopies(), [])
+    if ready.reports:
+        made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches)
+    else:  # only page rows to write, without a task run of its own (a no-op run's only batch)
+        made, docs, counts = MadeCopies(), [], load_with_retries(db_path, ready.fetches, [])
     summary.skipped.extend((s.url, s.reason) for s in made.skips)
-    # no documents: only page rows to write, without a task run of its own (a no-op run's only batch)
-    counts = runner("load", load_batch, db_path, ready.fetches, docs) if docs else load_batch(db_path, ready.fetches, docs)
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed
     summary.indicators_loaded += counts.indicators_loaded

@@ -1,8 +1,8 @@
 """Prefect flows `backfill`, `scrape` and `reprocess`: thin wrappers around flows.pipeline.
 
-Each batch step (identify-and-dedupe, load; 100 report pages a batch) becomes
-one task run, not one per page, so a 10,000-page backfill makes a few hundred
-task runs. Batches go to tasks wrapped in `quote`: Prefect would
+Each batch of 100 report pages is one task run (dedupe-and-load), not one per
+page, so a 10,000-page backfill makes a hundred task runs; a reprocess shows
+its steps per chunk. Batches go to tasks wrapped in `quote`: Prefect would
 otherwise walk every line of every page looking for futures (a third of the
 run time). Results are not persisted: they are in the warehouse, which is also
 the cache (pages keyed on their ETag/Last-Modified and body hash, documents on
@@ -34,12 +34,6 @@ from tasks.fetch import FetchConfig
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
 
-# A failed load (the warehouse briefly held by a reader, a full disk freed) is worth
-# a retry: each batch loads in one transaction, so a retry never doubles rows. The
-# other steps are deterministic functions of their input: a retry would fail again.
-RETRIES = {"load": 2}
-RETRY_DELAY_SECONDS = 10
-
 # Rows an artifact lists (failed pages, documents loaded): the UI pages through a
 # few hundred at most, and each row is sent to and stored by the Prefect server
 # (2,000 documents were 260 KB of JSON); the warehouse has them all.
@@ -52,8 +46,7 @@ class NothingFetched(RuntimeError):
 
 def _task_runner(name: str, fn: Callable[..., Any], *args: Any) -> Any:
     """Run one batch step as one task run."""
-    step = task(fn, name=name, persist_result=False, cache_policy=NO_CACHE,
-                retries=RETRIES.get(name, 0), retry_delay_seconds=RETRY_DELAY_SECONDS)
+    step = task(fn, name=name, persist_result=False, cache_policy=NO_CACHE)
     return step(*(quote(arg) for arg in args))
 
 

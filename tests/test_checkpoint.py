@@ -87,3 +87,28 @@ def test_a_process_migrates_a_warehouse_once_and_a_recreated_one_again(tmp_path:
     with warehouse_db.connect_writer(db) as con:
         assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 0
     assert len(calls) == 2
+
+
+def test_a_load_that_fails_on_io_is_tried_again_and_loads_the_batch_once(tmp_path: Path, monkeypatch, caplog) -> None:
+    import duckdb
+
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setattr(pipeline, "LOAD_RETRY_SECONDS", 0.0)
+    real_load, calls = pipeline.load_batch, []
+
+    def flaky_load(db_path, fetches, docs):
+        calls.append(len(docs))
+        if len(calls) == 1:
+            with warehouse_db.connect_writer(db_path) as con:  # half a batch written, then the disk fills
+                con.execute("BEGIN")
+                pipeline.load.load_pages(con, fetches)
+                raise duckdb.IOException("No space left on device")
+        return real_load(db_path, fetches, docs)
+
+    monkeypatch.setattr(pipeline, "load_batch", flaky_load)
+    db = tmp_path / "w.duckdb"
+    summary = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved_reports(tmp_path / "saved"))
+    assert calls[:2] == [calls[0], calls[0]] and summary.documents_new == len(list(NATIONAL.glob("*.txt")))
+    assert "loading a batch failed (No space left on device); trying again" in caplog.text
+    with warehouse_db.connect_reader(db) as con:
+        assert con.execute("SELECT count(*), count(DISTINCT url) FROM pages").fetchone() == (summary.pages_seen,) * 2

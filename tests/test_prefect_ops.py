@@ -242,6 +242,5 @@ def test_task_runs_are_bounded_by_batches_not_pages(prefect_harness, tmp_path, m
     state = backfill(from_dir=str(saved), db=str(tmp_path / "warehouse.duckdb"), return_state=True)
     assert state.is_completed()
     assert state.result()["pages_seen"] == 30
-    steps_per_batch, batches = 4, 3
-    task_runs = task_run_count(flow_run_id(state))
-    assert steps_per_batch < task_runs <= steps_per_batch * batches + 1 < 30  # + the closing load; not one per page
+    batches = 3
+    assert task_run_count(flow_run_id(state)) == batches  # dedupe-and-load, one a batch; not one per page
