@@ -74,3 +74,16 @@ def expire_freshness(db_path: Path) -> None:
 
     with duckdb.connect(str(db_path)) as con:
         con.execute("DELETE FROM page_freshness")
+
+
+def migrations_before(number: int, folder: Path) -> Path:
+    """A copy of the migrations numbered below `number`, to make a warehouse as it was before that migration."""
+    import shutil
+
+    from warehouse import db as warehouse_db
+
+    folder.mkdir()
+    for path in sorted(warehouse_db.MIGRATIONS_DIR.glob("*.sql")):
+        if int(path.name.split("_", 1)[0]) < number:
+            shutil.copy(path, folder / path.name)
+    return folder

@@ -11,6 +11,7 @@ import pytest
 
 from flows import pipeline
 from tasks import parse
+from tests.conftest import migrations_before
 
 FIXTURES = Path(__file__).parent / "fixtures"
 TABLES = {
@@ -80,12 +81,7 @@ def test_terms_lose_their_key_and_keep_their_rows(tmp_path: Path, monkeypatch: p
     """Migration 020 on a warehouse made before it: rows kept, no primary-key index left to check per insert."""
     from warehouse import db as warehouse_db
 
-    older = tmp_path / "migrations"
-    older.mkdir()
-    for path in sorted(warehouse_db.MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name.split("_", 1)[0]) < 20:
-            shutil.copy(path, older / path.name)
-    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", older)
+    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", migrations_before(20, tmp_path / "migrations"))
     with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
         con.execute("INSERT INTO terms VALUES ('d1', '数字经济', 3), ('d1', '营商环境', 1)")
     monkeypatch.undo()

@@ -5,7 +5,6 @@ check, and the writer's malloc settings."""
 from __future__ import annotations
 
 import platform
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -13,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from tasks.fetch import PageFetch
+from tests.conftest import migrations_before
 from warehouse import db as warehouse_db
 from warehouse import load
 
@@ -78,12 +78,7 @@ def test_a_process_that_opened_a_writer_mmaps_blocks_of_256_kb(tmp_path: Path) -
 
 
 def test_migration_024_keeps_the_indicators_and_drops_their_key_index(tmp_path: Path, monkeypatch) -> None:
-    older = tmp_path / "migrations"
-    older.mkdir()
-    for path in sorted(warehouse_db.MIGRATIONS_DIR.glob("*.sql")):
-        if int(path.name.split("_", 1)[0]) < 24:
-            shutil.copy(path, older / path.name)
-    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", older)
+    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", migrations_before(24, tmp_path / "migrations"))
     row = ("d1", "110101", 2024, "gdp", "growth", "target", 2024, 2024, 5.0, None, "%", "about", False, "增长5%左右", 10, 14,
            "x1")
     with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
