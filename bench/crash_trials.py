@@ -50,17 +50,22 @@ from tasks.sources import Site, load_sources
 from warehouse import load
 
 STEP_PHASE = {"clean-and-identify": "process", "dedupe": "process", "extract-and-segment": "process",
-              "identify-and-dedupe": "process", "load": "load"}
+              "dedupe-and-load": "process"}
 
 def mark(phase):
     print(phase, flush=True)
 
 def runner(name, fn, *args):
     mark(STEP_PHASE[name])
-    result = fn(*args)
-    if name == "load":
-        mark("fetch")  # the crawl goes on until the next batch is full
+    return fn(*args)
+
+load_batch = pipeline.load_batch
+def marked_load_batch(*args):
+    mark("load")  # the batch's transaction, at the end of its dedupe-and-load step
+    result = load_batch(*args)
+    mark("fetch")  # the crawl goes on until the next batch is full
     return result
+pipeline.load_batch = marked_load_batch
 
 record_skips = load.record_skips
 def marked_record_skips(*args):
