@@ -96,9 +96,11 @@ def summary_markdown(summary: pipeline.RunSummary) -> str:
     lines = [
         f"## govreports {summary.flow} run",
         "",
-        "| pages seen | fetched | unchanged | failed | skipped | documents new | documents changed | indicators loaded |",
-        "|---|---|---|---|---|---|---|---|",
-        f"| {summary.pages_seen} | {summary.pages_fetched} | {summary.pages_unchanged} | {len(summary.failures)} | "
+        "| pages seen | fetched | unchanged | of them not asked (fresh) | failed | skipped | documents new "
+        "| documents changed | indicators loaded |",
+        "|---|---|---|---|---|---|---|---|---|",
+        f"| {summary.pages_seen} | {summary.pages_fetched} | {summary.pages_unchanged} | {summary.pages_fresh} | "
+        f"{len(summary.failures)} | "
         f"{len(summary.skipped)} | {summary.documents_new} | {summary.documents_changed} | {summary.indicators_loaded} |",
     ]
     if summary.failures:
@@ -149,8 +151,9 @@ def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
     for url, error in summary.failures:
         logger.warning("page failed: %s: %s", url, error)
     logger.info(
-        "pages seen %d, fetched %d, unchanged %d, failed %d; documents new %d, changed %d; indicators %d",
-        summary.pages_seen, summary.pages_fetched, summary.pages_unchanged, len(summary.failures),
+        "pages seen %d, fetched %d, unchanged %d (%d not asked: still fresh), failed %d; documents new %d, changed %d; "
+        "indicators %d",
+        summary.pages_seen, summary.pages_fetched, summary.pages_unchanged, summary.pages_fresh, len(summary.failures),
         summary.documents_new, summary.documents_changed, summary.indicators_loaded,
     )
 

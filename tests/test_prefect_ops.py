@@ -188,7 +188,17 @@ def test_the_scheduled_scrape_after_a_backfill_fetches_nothing_new_and_adds_no_r
     assert page_requests and all("inm=None" not in line for line in page_requests)  # all conditional
     summary = summary_numbers(artifacts(flow_run_id(state))["scrape-summary"].data)
     assert summary["unchanged"] == row["pages_seen"] and summary["documents new"] == 0
+    assert summary["of them not asked (fresh)"] == 0
     assert "scrape-documents" not in artifacts(flow_run_id(state))
+
+    # the same day again: the pages answered fresh (the sample site sends Last-Modified), so none is asked
+    sample_site.request_log.clear()
+    again = scrape(sources_file=sources, db=str(db), return_state=True)
+    robots = [line for line in sample_site.request_log if "robots.txt" in line]
+    assert len(robots) == len(sample_site.request_log) > 0  # robots.txt only, once a host
+    summary = summary_numbers(artifacts(flow_run_id(again))["scrape-summary"].data)
+    assert summary["of them not asked (fresh)"] == summary["unchanged"] - len(robots) > 0
+    assert count_rows(db) == before
 
 
 def test_reprocess_replaces_rows_of_an_older_extractor_version_without_network(
