@@ -113,8 +113,7 @@ class Known:
     time (empty: none; None: not known, or not loaded); with them a 304 on the
     report settles it without reading its archived bytes again. A page not
     `settled` (its batch was cut short by a kill) is processed again even when
-    unchanged. Before
-    `fresh_until` the URL is not requested at all.
+    unchanged. Before `fresh_until` the URL is not requested at all.
     """
 
     etag: str | None
