@@ -832,8 +832,8 @@ class Crawler:
         received = datetime.now(timezone.utc)
         fresh = None
         if response.status in (200, 304) and base["role"] in FRESHNESS_ROLES:
-            fresh = fresh_until(headers, received, known.last_modified if known else None,
-                                timedelta(seconds=self.config.max_freshness))
+            stored_last_modified = known.last_modified if known and response.status == 304 else None
+            fresh = fresh_until(headers, received, stored_last_modified, timedelta(seconds=self.config.max_freshness))
         meta = dict(
             base, final_url=response.url, fetched_at=_iso(received), http_status=response.status,
             content_type=content_type, etag=headers.get("etag"), last_modified=headers.get("last-modified"),

@@ -126,6 +126,20 @@ def test_revalidate_asks_about_every_page_and_a_zero_cap_turns_freshness_off(sit
         assert all("if-none-match" in r.headers for r in host.requests() if r.path != "/robots.txt")
 
 
+def test_an_answer_without_freshness_ends_the_earlier_one(site):
+    """Asked before its freshness ran out (--revalidate), a page whose server no longer sends Last-Modified
+    is asked again on every later run."""
+    host, sites, db = site
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=sites)
+    body = page("2023年政府工作报告", (NATIONAL / "2023.txt").read_text(encoding="utf-8"))
+    host.add("/a.html", body, conditional=False)  # the same page, now without ETag and Last-Modified
+    pipeline.run_pipeline(flow="scrape", db_path=db, sites=sites, config=FetchConfig(revalidate=True))
+    host.clear_log()
+    again = pipeline.run_pipeline(flow="scrape", db_path=db, sites=sites)
+    assert asked(host) == ["/a.html", "/b.html", "/list.html"] and again.pages_fresh == 0
+    assert again.documents_new == again.documents_changed == 0
+
+
 def test_a_report_whose_document_a_kill_cut_off_is_loaded_again_even_when_fresh(site):
     """Pages and documents of a report can land in two batches; a kill between them left the pages
     committed and the document missing. The next run makes the document, though nothing changed."""

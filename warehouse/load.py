@@ -144,13 +144,18 @@ def record_page_status(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFet
 
 
 def record_freshness(con: duckdb.DuckDBPyConnection, fetches: Iterable[PageFetch]) -> None:
-    """Until when each page asked this time is fresh (tasks/freshness.py); pages not asked write nothing."""
-    rows = [(f.url, f.fresh_until) for f in {f.url: f for f in fetches}.values() if f.fresh_until and not f.fresh]
-    if not rows:
+    """Until when each page asked this time is fresh (tasks/freshness.py); an answer that gives no freshness
+    drops the page's earlier time (a `--revalidate` run can ask a page before it ran out)."""
+    asked = {f.url: f.fresh_until for f in fetches if not f.fresh}
+    if not asked:
         return
-    in_urls, params = _in_list([url for url, _ in rows])
+    in_urls, params = _in_list(list(asked))
     held = {url for (url,) in con.execute(f"SELECT url FROM page_freshness WHERE url IN {in_urls}", params).fetchall()}
-    _upsert(con, "page_freshness", {"url": "string", "fresh_until": "string"}, rows, held,
+    if ended := [url for url in held if asked[url] is None]:
+        in_ended, ended_params = _in_list(ended)
+        con.execute(f"DELETE FROM page_freshness WHERE url IN {in_ended}", ended_params)
+    _upsert(con, "page_freshness", {"url": "string", "fresh_until": "string"},
+            [(url, until) for url, until in asked.items() if until], held,
             "ON CONFLICT (url) DO UPDATE SET fresh_until = excluded.fresh_until")
 
 
