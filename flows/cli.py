@@ -278,7 +278,7 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
 
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
-    with display.running():
+    with display.running(), heartbeats_only_with_a_server():
         if args.command == "backfill":
             state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
                                            db=str(db_path), max_pages=args.max_pages, authority=args.authority,
@@ -295,6 +295,22 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
     if isinstance(result, BaseException):
         raise result
     return result | {"flow_run_id": str(state.state_details.flow_run_id)}, failures, result["run_id"]
+
+
+def heartbeats_only_with_a_server():
+    """No flow-run heartbeats on Prefect's temporary API server (no PREFECT_API_URL configured).
+
+    Heartbeats let a Prefect server mark a run whose process died as crashed; the temporary server
+    stops with this command, so none would be there to do it. Stopping the heartbeat thread costs each
+    flow run up to a second at its end (Prefect 3.9.1 joins it, and it sleeps in 1 s steps).
+    """
+    import contextlib
+
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, get_current_settings, temporary_settings
+
+    if get_current_settings().api.url:
+        return contextlib.nullcontext()
+    return temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None})
 
 
 def _prefect_defaults() -> None:

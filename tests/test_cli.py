@@ -103,3 +103,15 @@ def test_backfill_from_saved_files_and_unreachable_url(prefect_harness, capsys, 
         assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == 5
         errors = con.execute("SELECT url, error FROM pages WHERE error IS NOT NULL").fetchall()
     assert [url for url, _ in errors] == ["http://127.0.0.1:9/zfgzbg/"]
+
+
+def test_runs_on_prefects_temporary_server_send_no_heartbeats():
+    """Nothing would be left to read them once the command ends; with a configured server they stay on."""
+    from prefect.settings import PREFECT_API_URL, get_current_settings, temporary_settings
+
+    from flows.cli import heartbeats_only_with_a_server
+
+    with temporary_settings(restore_defaults={PREFECT_API_URL}), heartbeats_only_with_a_server():
+        assert get_current_settings().flows.heartbeat_frequency is None
+    with temporary_settings(updates={PREFECT_API_URL: "http://127.0.0.1:4200/api"}), heartbeats_only_with_a_server():
+        assert get_current_settings().flows.heartbeat_frequency == 180
