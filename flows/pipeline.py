@@ -308,12 +308,24 @@ def group_with_loaded(db_path: Path, copies: list[Copy],
 def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
                   authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
     """Saved report files (`--from-dir`), archived like fetched pages; `authority` (`--authority`)
-    says whether they are official copies or mirrors when copies collapse into one document."""
+    says whether they are official copies or mirrors when copies collapse into one document.
+
+    A file's size and modification time are its validator (its page row's `etag`, as a static-file
+    server makes one): a loaded file with the same validator is not read again, as make and rsync
+    judge files. A file rewritten with other bytes of the same size and its old mtime put back is
+    missed; `touch` it.
+    """
     for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
         url = path.resolve().as_uri()
-        data = path.read_bytes()
-        sha, raw_path = archive.put(data)
-        unchanged = url in known and known[url].raw_sha256 == sha and known[url].settled
+        stat = path.stat()
+        validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+        before = known.get(url)
+        if before is not None and before.etag == validator and before.settled and before.raw_sha256 \
+                and archive.has(before.raw_sha256):
+            sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
+        else:
+            sha, raw_path = archive.put(path.read_bytes())
+            unchanged = before is not None and before.raw_sha256 == sha and before.settled
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         page, error = None, None
         try:
@@ -323,7 +335,8 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
             error = str(failure)
         yield PageFetch(url=url, final_url=url, host="", source_name=from_dir.name, fetched_at=fetched_at,
                         http_status=None, content_type=None, charset=None, raw_sha256=sha, raw_path=raw_path,
-                        etag=None, last_modified=None, error=error, role="file", not_modified=unchanged and not error)
+                        etag=validator, last_modified=None, error=error, role="file",
+                        not_modified=unchanged and not error)
         if page is not None:
             yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
