@@ -320,17 +320,19 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         stat = path.stat()
         validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
         before = known.get(url)
+        data = None
         if before is not None and before.etag == validator and before.settled and before.raw_sha256 \
                 and archive.has(before.raw_sha256):
             sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
         else:
-            sha, raw_path = archive.put(path.read_bytes())
+            data = path.read_bytes()
+            sha, raw_path = archive.put(data)
             unchanged = before is not None and before.raw_sha256 == sha and before.settled
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         page, error = None, None
         try:
             if not unchanged:  # an unchanged file is its archived, loaded copy: nothing to parse
-                page = read_local_file(path)
+                page = read_local_file(path, data)
         except ParseError as failure:
             error = str(failure)
         yield PageFetch(url=url, final_url=url, host="", source_name=from_dir.name, fetched_at=fetched_at,

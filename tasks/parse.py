@@ -198,13 +198,15 @@ def parse_document(
     return parse_html(text, url=url, content_selector=content_selector)
 
 
-def read_local_file(path: Path) -> PageText:
-    """Parse a local .html/.htm/.txt/.pdf/.docx file (for --from-dir)."""
+def read_local_file(path: Path, data: bytes | None = None) -> PageText:
+    """Parse a local .html/.htm/.txt/.pdf/.docx file (for --from-dir); `data`: its bytes when read already
+    (the bytes archived, so the text parsed is the archived version's)."""
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix not in (".html", ".htm", ".txt", ".pdf", ".docx"):
         raise ParseError(f"unsupported file type {suffix or '(none)'}: {path.name}")
-    return parse_document(path.read_bytes(), url=path.resolve().as_uri(), content_type=None, charset=None)
+    return parse_document(path.read_bytes() if data is None else data, url=path.resolve().as_uri(),
+                          content_type=None, charset=None)
 
 
 # --- plain text, PDF, DOCX ---------------------------------------------------------
