@@ -358,7 +358,7 @@ def _run_command(args: argparse.Namespace) -> int:
         elif args.command == "check-sources":
             print(check_sources(args.file))
         elif args.command == "inspect":
-            from flows.inspect import inspect_command
+            from flows.inspection import inspect_command
 
             return inspect_command(args.targets, as_json=args.json, content_selector=args.content_selector)
     except (UsageError, SourcesError) as error:

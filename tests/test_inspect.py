@@ -104,7 +104,7 @@ def test_a_url_is_fetched_once_with_robots_and_the_charset_the_bytes_need():
         host.add("/robots.txt", "User-agent: *\nDisallow: /private/\n", content_type="text/plain")
         host.add("/zfgzbg/2018.html", seed_page(), content_type="text/html")  # no charset anywhere
         host.add("/private/2018.html", seed_page())
-        from flows.inspect import InspectError, inspect_url
+        from flows.inspection import InspectError, inspect_url
 
         result = inspect_url(host.url("/zfgzbg/2018.html"))
         assert result.source == {"url": host.url("/zfgzbg/2018.html")}
