@@ -48,6 +48,16 @@ class DocumentMeta:
     review_end: int | None
     delivered_on: str | None  # ISO date
     speaker: str | None
+    # Why the document was placed, dated and recognised (documents.*_rule/_evidence):
+    # the rule that decided (e.g. "self-named opening", "session line", "children named",
+    # "site code", "header") and the phrase it read; confidence 0..1 over all three.
+    region_rule: str | None = None
+    region_evidence: str | None = None
+    plan_year_rule: str | None = None
+    plan_year_evidence: str | None = None
+    kind_rule: str | None = None
+    kind_evidence: str | None = None
+    confidence: float | None = None
 
 
 @dataclass(frozen=True)
