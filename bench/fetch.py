@@ -19,7 +19,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tasks.fetch import FetchConfig, PageFetch, RawArchive, ReportPage, crawl  # noqa: E402
+from tasks.archive import RawArchive  # noqa: E402
+from tasks.fetch import FetchConfig, crawl  # noqa: E402
+from tasks.records import PageFetch, ReportPage  # noqa: E402
 from tasks.sources import Site  # noqa: E402
 from tests.webfixture import FixtureWeb, article_html, listing_html, report_paragraphs  # noqa: E402
 

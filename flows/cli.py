@@ -21,6 +21,7 @@ from urllib.parse import urlsplit
 import duckdb
 
 from tasks.sources import SourcesError, load_sources, sites_from_urls
+from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
 
 EXIT_USAGE = 2
@@ -225,6 +226,8 @@ def run_flow(args: argparse.Namespace) -> None:
     report = (result if isinstance(result, dict) else {}) | console.run_report(db_path, run_id)
     if args.json:
         report["failed_pages"] = [{"url": url, "error": error} for url, error in failures]
+        report["blocked_hosts"] = [{"host": host, "wall": wall, "what_to_do": WHAT_TO_DO}
+                                   for host, wall in blocked_hosts(failures).items()]
         print(json.dumps(report, default=str, ensure_ascii=False))
     else:
         print(console.summary_text(report, failures, _format_rows, time.monotonic() - started))
@@ -247,7 +250,8 @@ def nothing_new(db_path: Path, from_dir: Path) -> bool:
     would. Starting Prefect for such a run (its temporary server: ~9 s) would cost more than the run.
     """
     from flows.pipeline import local_reports
-    from tasks.fetch import PageFetch, RawArchive
+    from tasks.archive import RawArchive
+    from tasks.records import PageFetch
     from warehouse.load import known_pages
 
     with warehouse_db.connect_writer(db_path) as con:

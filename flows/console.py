@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
+from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
 
 if TYPE_CHECKING:  # the pipeline imports every stage (jieba among them): not for `govreports sql`
@@ -188,6 +189,10 @@ def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Cal
         else:
             header, rows = ["level", "plan_year", "new", "changed"], [(*k, d["new"], d["changed"]) for k, d in zip(keys, documents)]
         lines += ["", format_rows(header, rows, "table")]
+    blocked = blocked_hosts(failures)
+    if blocked:
+        lines += ["", f"blocked by a bot wall ({len(blocked)} hosts): {WHAT_TO_DO}"]
+        lines += [f"  {host}: {wall}" for host, wall in blocked.items()]
     if failures:
         lines += ["", f"failed pages ({len(failures)}):"]
         lines += [f"  {url}: {error}" for url, error in failures[:FAILED_SHOWN]]

@@ -1,8 +1,8 @@
 """`govreports inspect`: what the pipeline makes of one page, without touching the warehouse.
 
-The same stages as a run, in the same order: parse (charset, title, main
-text) -> discover.report_verdict (is it a report, and why not) -> clean ->
-metadata -> indicators. A user checking a new site sees what a backfill would
+The same functions as a run (tasks/assemble.py): read_page (charset, title,
+main text; a bot wall named `blocked: <kind>`) -> assess (is it a report, and
+why not; clean; metadata) -> indicators. A user checking a new site sees what a backfill would
 load from it, and which `content_selector` to set when the main text is wrong.
 A URL goes through the crawler of a run (robots.txt, politeness, size caps,
 private-address refusal); its body is kept in a temporary archive that is
@@ -22,15 +22,14 @@ from typing import Any
 
 from selectolax.lexbor import LexborHTMLParser, SelectolaxError
 
-from flows.pipeline import MIN_BODY_CHARS
-from tasks import discover
-from tasks.clean import clean_page
+from tasks.archive import RawArchive
+from tasks.assemble import Blocked, assess, failure, read_page
 from tasks.extract import extract_indicators
-from tasks.fetch import FetchConfig, PageFetch, RawArchive, ReportPage, crawl
-from tasks.metadata import extract_metadata
-from tasks.parse import ParseError, decode_html, document_kind, parse_document
-from tasks.records import PageText
+from tasks.fetch import FetchConfig, crawl
+from tasks.parse import ParseError, decode_html, document_kind
+from tasks.records import PageFetch, PageText, ReportPage
 from tasks.sources import Site, SourcesError, sites_from_urls
+from tasks.walls import WHAT_TO_DO
 
 METADATA_KEYS = ("region_code", "region_name", "level", "plan_year", "review_start", "review_end",
                  "delivered_on", "speaker")
@@ -70,12 +69,15 @@ def inspect_path(path: Path, content_selector: str | None = None) -> Inspection:
     except OSError as exc:
         raise InspectError(f"{path}: cannot read: {exc.strerror or exc}") from exc
     url = path.resolve().as_uri()
-    charset = _charset(data, url, None, None)
+    source = {"path": str(path)}
     try:
-        page = parse_document(data, url=url, content_type=None, charset=None, content_selector=content_selector)
+        charset = _charset(data, url, None, None)
+        page = read_page(data, url=url, content_type=None, charset=None, content_selector=content_selector)
+    except Blocked as wall:
+        return blocked(source, str(wall))
     except ParseError as exc:
         raise InspectError(f"{path}: {exc}") from exc
-    return analyse(page, {"path": str(path)}, charset)
+    return analyse(page, source, charset)
 
 
 def inspect_url(url: str, config: FetchConfig | None = None, content_selector: str | None = None) -> Inspection:
@@ -93,6 +95,8 @@ def inspect_url(url: str, config: FetchConfig | None = None, content_selector: s
         if first is None:
             reason = next((f.error for f in fetches if f.error), None) or "robots.txt disallows it"
             raise InspectError(f"{url}: {reason}")
+        if first.error and first.error.startswith("blocked:"):
+            return blocked({"url": url}, first.error)
         if first.error:
             raise InspectError(f"{url}: {first.error}")
         if reports:
@@ -100,8 +104,8 @@ def inspect_url(url: str, config: FetchConfig | None = None, content_selector: s
         else:
             data = archive.get(first.raw_path or "")
             try:
-                page = parse_document(data, url=first.final_url or url, content_type=first.content_type,
-                                      charset=first.charset, content_selector=content_selector)
+                page = read_page(data, url=first.final_url or url, content_type=first.content_type,
+                                 charset=first.charset, content_selector=content_selector)
             except ParseError as exc:
                 raise InspectError(f"{url}: {exc}") from exc
     return analyse(page, {"url": url}, first.charset)
@@ -119,21 +123,29 @@ async def _crawl_one(sites: list[Site], archive: RawArchive, config: FetchConfig
 
 
 def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Inspection:
-    """The run's stages after parsing: verdict, cleaning, metadata, indicators."""
-    reason = discover.report_verdict(page)
-    clean = clean_page(page)
-    if reason is None and len(clean.body) < MIN_BODY_CHARS:
-        reason = "not a report: no report body (各位代表 …) found"
-    meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
+    """The run's stages after parsing (tasks/assemble.py assess): verdict, cleaning, metadata; then indicators."""
+    url = source.get("url") or page.url
+    assessment = assess(page, url, thoroughly=True)
+    clean, meta = assessment.clean, assessment.meta
     indicators = []
-    if clean.body:
-        for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end):
+    if clean is not None and meta is not None and clean.body:
+        try:
+            rows = extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end)
+        except Exception as exc:  # as a run records it: this input's reason, and the next input goes on
+            raise InspectError(f"{url}: {failure('extracting', exc)}") from exc
+        for row in rows:
             indicators.append({"region_code": meta.region_code, "plan_year": meta.plan_year, **dataclasses.asdict(row)})
     return Inspection(
         source=source, charset=charset, title=page.title, text="\n".join(page.lines),
-        is_report=reason is None, reason=reason, body=clean.body,
-        metadata={key: getattr(meta, key) for key in METADATA_KEYS}, indicators=indicators,
+        is_report=assessment.reason is None, reason=assessment.reason, body=clean.body if clean else "",
+        metadata={key: getattr(meta, key) for key in METADATA_KEYS} if meta else {}, indicators=indicators,
     )
+
+
+def blocked(source: dict[str, str], reason: str) -> Inspection:
+    """A bot wall instead of the page: nothing to analyse, the reason names the wall and what to do."""
+    return Inspection(source=source, charset=None, title=None, text="", is_report=False,
+                      reason=f"{reason} ({WHAT_TO_DO})", body="")
 
 
 def _charset(data: bytes, url: str, content_type: str | None, header_charset: str | None) -> str | None:

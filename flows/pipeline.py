@@ -12,7 +12,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import functools
-import hashlib
 import logging
 import multiprocessing
 import os
@@ -28,14 +27,14 @@ from typing import Any
 
 import duckdb
 
-from tasks.clean import clean_page
+from tasks.archive import RawArchive
+from tasks.assemble import failure, make_copy, read_page
+from tasks.decoding import PAGE_SIZE_CAP
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
-from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
-from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
-from tasks.metadata import extract_metadata
-from tasks.parse import ParseError, parse_document, read_local_file
-from tasks.records import Copy, Indicator
+from tasks.fetch import FetchConfig, crawl
+from tasks.parse import ParseError
+from tasks.records import Analysis, Copy, Known, LoadedDocument, PageFetch, ReportPage, Skip, TermCounts
 from tasks import segment
 from tasks.sources import Site
 from warehouse import db as warehouse_db
@@ -49,7 +48,6 @@ LOAD_ATTEMPTS = 3
 LOAD_RETRY_SECONDS = 10.0
 
 LOCAL_SUFFIXES = {".html", ".htm", ".txt", ".pdf", ".docx"}
-MIN_BODY_CHARS = 300
 
 StageRunner = Callable[..., Any]  # runner(name, fn, *args) -> fn(*args)
 
@@ -154,35 +152,22 @@ def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
 # -- stage steps on batches ------------------------------------------------------------------
 
 def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fingerprint | None]:
-    """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped."""
-    verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
-    if verdict is not None:
-        return Skip(report.url, verdict), None
-    clean = clean_page(report.page)
-    if len(clean.body) < MIN_BODY_CHARS:
-        return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
-    meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
-    copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
-    copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
-                clean=clean, meta=meta, raw_sha256=copy_sha)
-    return copy, fingerprint(clean.body) if fingerprinted else None
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What the loader needs of a canonical body besides its copy: its id, indicators and segmentation."""
-
-    doc_id: str
-    indicators: list[Indicator]
-    segmentation: segment.Segmentation  # its `terms` left empty: they travel packed, in `terms`
-    terms: load.TermCounts
+    """One report page as a copy (tasks/assemble.py make_copy), with its dedupe fingerprint, or why it is skipped."""
+    copy = make_copy(report)
+    if not isinstance(copy, Copy) or not fingerprinted:
+        return copy, None
+    try:
+        return copy, fingerprint(copy.clean.body)
+    except Exception as exc:  # one text's failure: its skip reason, not the batch's end
+        log.warning("fingerprinting %s failed", report.url, exc_info=True)
+        return Skip(report.url, failure("fingerprinting", exc)), None
 
 
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
     seg = segment.segment("", body)
     return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
-                    dataclasses.replace(seg, terms={}), load.TermCounts.of(seg.terms))
+                    dataclasses.replace(seg, terms={}), TermCounts.of(seg.terms))
 
 
 def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
@@ -193,7 +178,13 @@ def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Ana
     workers after dedupe, which left a core idle while the batch waited.
     """
     copy, print_ = _copy_of(report, fingerprinted=True)
-    return copy, print_, analyse(copy) if isinstance(copy, Copy) else None
+    if not isinstance(copy, Copy):
+        return copy, None, None
+    try:
+        return copy, print_, analyse(copy)
+    except Exception as exc:  # one text's failure (extracting, segmenting): its skip reason, not the batch's end
+        log.warning("analysing %s failed", report.url, exc_info=True)
+        return Skip(report.url, failure("extracting", exc)), None, None
 
 
 @dataclass
@@ -231,7 +222,7 @@ def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> 
     return [c for c in done if isinstance(c, Copy)], [s for s in done if isinstance(s, Skip)]
 
 
-def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[load.LoadedDocument]:
+def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[LoadedDocument]:
     """Every group's canonical body with its indicators and segmentation: taken from `made` when the
     canonical copy is one the workers analysed already, analysed here otherwise (a loaded copy that
     stays canonical)."""
@@ -241,12 +232,12 @@ def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) 
     return documents(groups, [ready[id(g.canonical)] for g in groups])
 
 
-def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list[load.LoadedDocument]:
+def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list[LoadedDocument]:
     """Each group with its canonical body's analysis (in the same order), as the loader writes it."""
     loaded = []
     for group, analysis in zip(groups, analyses, strict=True):
         seg = analysis.segmentation
-        loaded.append(load.LoadedDocument(
+        loaded.append(LoadedDocument(
             doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
             tokens=seg.tokens, terms=analysis.terms, segmenter=seg.segmenter, segmenter_version=seg.segmenter_version,
             dict_sha256=seg.dict_sha256, extractor_version=EXTRACTOR_VERSION, replaces=group.previous_doc_ids,
@@ -256,7 +247,7 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
 
 
 def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]],
-                    fetches: list[PageFetch]) -> tuple[MadeCopies, list[load.LoadedDocument], load.LoadCounts]:
+                    fetches: list[PageFetch]) -> tuple[MadeCopies, list[LoadedDocument], load.LoadCounts]:
     """A batch's copies as the workers finish them, grouped with the loaded documents they may be copies
     of, and loaded with the batch's pages. One task run a batch: as two, Prefect's bookkeeping (~0.1 s a
     task run, on cores the workers need) cost a tenth of a run."""
@@ -266,7 +257,7 @@ def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint
     return batch, docs, load_with_retries(db_path, fetches, docs)
 
 
-def load_with_retries(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
+def load_with_retries(db_path: Path, fetches: list[PageFetch], docs: list[LoadedDocument]) -> load.LoadCounts:
     """A load that fails on I/O (a full disk freed meanwhile) is tried again: the batch is one transaction,
     so a retry never doubles rows. Retried here, not as a task: the workers' results are spent by then."""
     for _ in range(LOAD_ATTEMPTS - 1):
@@ -278,7 +269,7 @@ def load_with_retries(db_path: Path, fetches: list[PageFetch], docs: list[load.L
     return load_batch(db_path, fetches, docs)  # the last attempt's error is the run's
 
 
-def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[load.LoadedDocument]) -> load.LoadCounts:
+def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[LoadedDocument]) -> load.LoadCounts:
     with warehouse_db.connect_writer(db_path) as con:
         con.execute("BEGIN")
         load.load_pages(con, fetches)
@@ -313,31 +304,39 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
     A file's size and modification time are its validator (its page row's `etag`, as a static-file
     server makes one): a loaded file with the same validator is not read again, as make and rsync
     judge files. A file rewritten with other bytes of the same size and its old mtime put back is
-    missed; `touch` it.
+    missed; `touch` it. A file that cannot be read, is larger than the page size cap, or cannot be
+    parsed is a page row with its error, and the next file is read.
     """
     for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
         url = path.resolve().as_uri()
-        stat = path.stat()
-        validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
-        before = known.get(url)
-        data = None
-        if before is not None and before.etag == validator and before.settled and before.raw_sha256 \
-                and archive.has(before.raw_sha256):
-            sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
-        else:
-            data = path.read_bytes()
-            sha, raw_path = archive.put(data)
-            unchanged = before is not None and before.raw_sha256 == sha and before.settled
+        row = dict(url=url, final_url=url, host="", source_name=from_dir.name, http_status=None, content_type=None,
+                   charset=None, last_modified=None, role="file")
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+        try:
+            stat = path.stat()
+            validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            if stat.st_size > PAGE_SIZE_CAP:
+                raise ParseError(f"file larger than the page size cap ({stat.st_size} > {PAGE_SIZE_CAP} bytes)")
+            before = known.get(url)
+            data = None
+            if before is not None and before.etag == validator and before.settled and before.raw_sha256 \
+                    and archive.has(before.raw_sha256):
+                sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
+            else:
+                data = path.read_bytes()
+                sha, raw_path = archive.put(data)
+                unchanged = before is not None and before.raw_sha256 == sha and before.settled
+        except (OSError, ParseError) as exc:
+            error = str(exc) if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"
+            yield PageFetch(**row, fetched_at=fetched_at, raw_sha256=None, raw_path=None, etag=None, error=error)
+            continue
         page, error = None, None
         try:
             if not unchanged:  # an unchanged file is its archived, loaded copy: nothing to parse
-                page = read_local_file(path, data)
-        except ParseError as failure:
-            error = str(failure)
-        yield PageFetch(url=url, final_url=url, host="", source_name=from_dir.name, fetched_at=fetched_at,
-                        http_status=None, content_type=None, charset=None, raw_sha256=sha, raw_path=raw_path,
-                        etag=validator, last_modified=None, error=error, role="file",
+                page = read_page(data or b"", url=url, content_type=None, charset=None)
+        except ParseError as failed:
+            error = str(failed)
+        yield PageFetch(**row, fetched_at=fetched_at, raw_sha256=sha, raw_path=raw_path, etag=validator, error=error,
                         not_modified=unchanged and not error)
         if page is not None:
             yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
@@ -439,6 +438,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
     with warehouse_db.writer_lock(db_path):
         with warehouse_db.connect_writer(db_path) as con:
             sync_topic_terms(con)
+            load.record_selectors(con, {site.name: site.content_selector for site in sites})
             known = load.known_pages(con)
         fetches: list[PageFetch] = []
         reports: list[ReportPage] = []

@@ -31,6 +31,7 @@ from prefect.utilities.annotations import quote
 from flows import pipeline, reprocess as reprocess_module
 from flows.console import run_result
 from tasks.fetch import FetchConfig
+from tasks.walls import WHAT_TO_DO, blocked_hosts
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
 
@@ -103,6 +104,10 @@ def summary_markdown(summary: pipeline.RunSummary) -> str:
         f"{len(summary.failures)} | "
         f"{len(summary.skipped)} | {summary.documents_new} | {summary.documents_changed} | {summary.indicators_loaded} |",
     ]
+    blocked = blocked_hosts(summary.failures)
+    if blocked:
+        lines += ["", f"### Blocked by a bot wall ({len(blocked)} hosts)", "", WHAT_TO_DO[0].upper() + WHAT_TO_DO[1:] + ".", ""]
+        lines += [f"- {host}: {wall}" for host, wall in blocked.items()]
     if summary.failures:
         lines += ["", f"### Failed pages ({len(summary.failures)})", ""]
         lines += [f"- {url}: {error}" for url, error in summary.failures[:ARTIFACT_ROWS]]

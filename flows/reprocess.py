@@ -23,6 +23,7 @@ from __future__ import annotations
 import datetime as dt
 import pickle
 import tempfile
+import zlib
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -31,10 +32,11 @@ from urllib.parse import urlsplit
 import duckdb
 
 from flows import pipeline
+from tasks.archive import RawArchive
+from tasks.assemble import join_report, read_page
 from tasks.dedupe import DocumentGroup, fingerprint, group_copies
-from tasks.fetch import RawArchive, ReportPage
-from tasks.parse import ParseError, parse_document
-from tasks.records import Copy, PageText
+from tasks.parse import ParseError
+from tasks.records import Copy, PageText, ReportPage, Skip
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.topics import sync_topic_terms
@@ -49,7 +51,8 @@ def _drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
 def _latest_pages(con: duckdb.DuckDBPyConnection) -> list[tuple]:
     return con.execute(
         """
-        SELECT url, role, part_of, coalesce(part_index, 0), source_name, content_type, charset, raw_sha256, raw_path
+        SELECT url, role, part_of, coalesce(part_index, 0), source_name, content_type, charset, raw_sha256, raw_path,
+               coalesce(final_url, url)
         FROM pages
         WHERE raw_path IS NOT NULL AND error IS NULL AND role IN ('report', 'part', 'attachment', 'file')
         QUALIFY row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) = 1
@@ -68,25 +71,35 @@ def report_members(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
     return parts
 
 
-def archived_reports(members_of: dict[str, list[tuple]], archive: RawArchive,
-                     authority_of: dict[str, str]) -> Iterator[ReportPage | tuple[str, str]]:
-    """Report pages re-assembled from archived bytes, one at a time (a report that cannot be read: (url, error))."""
+def archived_reports(members_of: dict[str, list[tuple]], archive: RawArchive, authority_of: dict[str, str],
+                     selector_of: dict[str, str]) -> Iterator[ReportPage | Skip | tuple[str, str]]:
+    """Reports re-assembled from archived bytes as the crawl assembled them (tasks/assemble.py: each page
+    read with its source's content_selector, the parts joined, an attachment in place of a page that only
+    links to it), one at a time; a report that is none: a Skip; one that cannot be read: (url, error)."""
     for url, members in members_of.items():
-        lines: list[str] = []
-        title = site_name = None
+        selector = selector_of.get(members[0][4] or "")
+        pages: list[tuple[tuple, PageText]] = []
+        attachments: list[tuple[tuple, PageText]] = []
         try:
-            for m_url, _, _, _, _, content_type, charset, _, raw_path in members:
-                page = parse_document(archive.get(raw_path), url=m_url, content_type=content_type, charset=charset)
-                lines.extend(page.lines)
-                title = title or page.title
-                site_name = site_name or page.site_name
-        except (ParseError, OSError) as error:
-            yield url, str(error)
+            for member in members:
+                m_url, role, _, _, _, content_type, charset, _, raw_path, final_url = member
+                page = read_page(archive.get(raw_path), url=final_url, content_type=content_type, charset=charset,
+                                 content_selector=selector)
+                (attachments if role == "attachment" else pages).append((member, page))
+        except (ParseError, OSError, EOFError, zlib.error) as error:
+            yield url, str(error) or type(error).__name__
             continue
+        if not pages:
+            yield url, "the report page is not in the archive (only its attachment)"
+            continue
+        joined = join_report(url, [page for _, page in pages], attachments[0][1] if attachments else None)
+        if joined.verdict is not None:
+            yield Skip(url, joined.verdict)
+            continue
+        used = pages + (attachments[:1] if joined.attachment_used else [])
         authority = authority_of.get(url) or _default_authority(url)
-        yield ReportPage(url=url, source_name=members[0][4] or "", authority=authority,
-                         page=PageText(url=url, title=title, lines=tuple(lines), site_name=site_name),
-                         raw_sha256s=tuple(m[7] for m in members), changed=True)
+        yield ReportPage(url=url, source_name=members[0][4] or "", authority=authority, page=joined.page,
+                         raw_sha256s=tuple(member[7] for member, _ in used), changed=True)
 
 
 def _default_authority(url: str) -> str:
@@ -168,13 +181,15 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
             sync_topic_terms(con)
             authority_of = dict(con.execute("SELECT url, authority FROM document_sources").fetchall())
             members_of = report_members(con)
+            selector_of = load.site_selectors(con)
             old_ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
         with tempfile.TemporaryDirectory(prefix=".reprocess-", dir=db_path.parent) as spill_dir:
             spilled = CopiesByYear(Path(spill_dir))
             cleaning: tuple[int, Iterator] | None = None  # a chunk in the workers while the next is read and parsed
-            for chunk in _chunks(archived_reports(members_of, archive, authority_of), batch_size):
+            for chunk in _chunks(archived_reports(members_of, archive, authority_of, selector_of), batch_size):
                 reports = [r for r in chunk if isinstance(r, ReportPage)]
-                summary.failures.extend(r for r in chunk if not isinstance(r, ReportPage))
+                summary.skipped.extend((r.url, r.reason) for r in chunk if isinstance(r, Skip))
+                summary.failures.extend(r for r in chunk if isinstance(r, tuple))
                 started = (len(chunk), pipeline.start_copies(reports))
                 if cleaning is not None:
                     _spill(spilled, *cleaning, summary, runner)

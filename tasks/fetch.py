@@ -5,26 +5,24 @@ robots.txt, Retry-After) while all hosts run concurrently, so a run takes
 about as long as its slowest host. Every body is archived before anything
 else sees it, and re-runs send conditional requests so unchanged reports
 cost one 304 each and need no downstream work.
+
+This module is the crawl (listings, reports, their parts and attachments,
+robots.txt) and HTTP (checked redirects, retries, size caps, freshness). Its
+helpers have a module each: tasks/archive.py (the raw archive),
+tasks/politeness.py (host pacing, Retry-After), tasks/addresses.py (private
+addresses), tasks/decoding.py (Content-Encoding, charsets, the size cap),
+tasks/walls.py (bot walls), and tasks/assemble.py builds the reports.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import dataclasses
-import gzip
-import hashlib
-import ipaddress
-import os
 import random
-import socket
-import time
-import uuid
 import zlib
-from collections.abc import AsyncIterator, Iterator, Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Coroutine
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -32,22 +30,35 @@ import httpx
 from protego import Protego
 
 from tasks import discover
-from tasks.freshness import fresh_until, http_date
-from tasks.parse import ParseError, decode_html, document_kind, parse_document
-from tasks.records import PageText
+from tasks.addresses import host_is_private, is_private_address
+from tasks.archive import RawArchive
+from tasks.assemble import join_pages, join_report, read_page, wants_attachment
+from tasks.decoding import (PAGE_SIZE_CAP, BodyTooLarge, BoundedDecoder, TruncatedBody, UnsupportedEncoding,
+                            charset_used)
+from tasks.freshness import fresh_until
+from tasks.parse import ParseError, decode_html, document_kind
+from tasks.politeness import ROBOTS_AGENT, HostGate, retry_after_seconds
+from tasks.records import Known, PageFetch, PageText, ReportPage, Skip
 from tasks.sources import Site
+from tasks.walls import wall_kind
+
+__all__ = [  # the crawl's names, and the records and helpers callers have always imported from here
+    "BodyTooLarge", "Crawler", "FetchConfig", "Fetched", "HostGate", "Known", "PageFetch", "RawArchive",
+    "ReportPage", "Skip", "crawl", "host_is_private", "is_private_address", "join_pages", "retry_after_seconds",
+]
 
 MAX_REDIRECTS = 5
 MAX_PARTS = 30
 REDIRECT_CODES = (301, 302, 303, 307, 308)
 RETRY_STATUSES = (429, 500, 502, 503, 504)
-ROBOTS_AGENT = "govreports"
+WALL_STATUSES = (403, 412)  # what bot walls answer besides 200 (tasks/walls.py)
+WALL_BODY_BYTES = 256 * 1024  # of a 403/412 answer: enough to tell a bot wall from a plain refusal
 
 
 @dataclass(frozen=True)
 class FetchConfig:
     user_agent: str = "govreports/0.1 (+https://github.com/govreports/govreports)"
-    max_bytes: int = 30 * 1024 * 1024
+    max_bytes: int = PAGE_SIZE_CAP
     connect_timeout: float = 10.0
     read_timeout: float = 30.0
     retries: int = 3
@@ -61,77 +72,6 @@ class FetchConfig:
     revalidate: bool = False  # ask about every page, fresh or not (a reload); answers still record freshness
 
 
-@dataclass(frozen=True)
-class PageFetch:
-    """One row of the `pages` table, plus the page's role in the crawl."""
-
-    url: str
-    final_url: str | None
-    host: str
-    source_name: str | None
-    fetched_at: str  # ISO UTC
-    http_status: int | None
-    content_type: str | None
-    charset: str | None
-    raw_sha256: str | None
-    raw_path: str | None  # relative to the archive root
-    etag: str | None
-    last_modified: str | None
-    error: str | None
-    role: str  # listing | report | part | attachment | robots | skipped
-    part_of: str | None = None  # for role=part/attachment: url of the report's first page
-    part_index: int | None = None
-    not_modified: bool = False  # 304 or body identical to the known raw_sha256
-    fresh_until: str | None = None  # ISO UTC: until then a run does not ask again (tasks/freshness.py)
-    fresh: bool = False  # not requested: the archived version was still fresh (implies not_modified)
-
-
-@dataclass(frozen=True)
-class ReportPage:
-    """One report's text, all parts joined in order."""
-
-    url: str
-    source_name: str
-    authority: str
-    page: PageText
-    raw_sha256s: tuple[str, ...]
-    changed: bool  # False when every part was 304/unchanged
-
-
-@dataclass(frozen=True)
-class Skip:
-    url: str
-    reason: str
-
-
-@dataclass(frozen=True)
-class Known:
-    """What the warehouse knows about a URL, for conditional requests.
-
-    `parts`: for a report whose document is loaded, its other pages and
-    attachment as (url, role, part_index) and whether each answered well last
-    time (empty: none; None: not known, or not loaded); with them a 304 on the
-    report settles it without reading its archived bytes again. A page not
-    `settled` (its batch was cut short by a kill) is processed again even when
-    unchanged. Before `fresh_until` the URL is not requested at all.
-    """
-
-    etag: str | None
-    last_modified: str | None
-    raw_sha256: str | None
-    parts: tuple[tuple[str, str, int, bool], ...] | None = None
-    settled: bool = False  # its document is loaded, or it was judged not a report (skipped_links)
-    final_url: str | None = None
-    content_type: str | None = None
-    fresh_until: datetime | None = None  # aware UTC; before then the archived version is used unasked
-
-
-# --- raw archive ---------------------------------------------------------------------
-
-# gzip level 4 writes an HTML page in under half the CPU of the default 9 (which
-# was a sixth of the crawl thread's time) for a 3% larger archive.
-ARCHIVE_GZIP_LEVEL = 4
-
 # Pages a run does not ask again while they are fresh (tasks/freshness.py). robots.txt is asked once a
 # run and host all the same: one request, and the rules a crawl obeys should be the server's latest.
 FRESHNESS_ROLES = ("listing", "report", "part", "attachment")
@@ -139,200 +79,6 @@ FRESHNESS_ROLES = ("listing", "report", "part", "attachment")
 # Reports being fetched or waiting for the pipeline at most (Crawler.crawl_report): about a batch's worth
 # ahead of the processing, as many concurrent report fetches as all sites' max_concurrency allows.
 MAX_WAITING = 128
-
-
-class RawArchive:
-    """Content-addressed, gzip-compressed store of every response body.
-
-    Bodies are written to `<root>/.incoming/<pid>-<random>.tmp` and moved into
-    place with `os.replace`, so the archive tree only ever holds complete files;
-    temp files left by a killed process are swept when the next archive opens.
-    """
-
-    INCOMING = ".incoming"
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-        self.sweep_incoming()
-
-    @staticmethod
-    def path_for(sha256: str) -> str:
-        return f"{sha256[:2]}/{sha256[2:4]}/{sha256}.gz"
-
-    def put(self, data: bytes) -> tuple[str, str]:
-        """Store once; a kill mid-write leaves at most a temp file outside the tree (swept later)."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        relative = self.path_for(sha256)
-        target = self.root / relative
-        if target.exists():
-            return sha256, relative
-        target.parent.mkdir(parents=True, exist_ok=True)
-        incoming = self.root / self.INCOMING
-        incoming.mkdir(parents=True, exist_ok=True)
-        tmp = incoming / f"{os.getpid()}-{uuid.uuid4().hex}.tmp"
-        try:
-            tmp.write_bytes(gzip.compress(data, compresslevel=ARCHIVE_GZIP_LEVEL, mtime=0))
-            os.replace(tmp, target)
-        finally:
-            tmp.unlink(missing_ok=True)
-        return sha256, relative
-
-    def get(self, relative_path: str) -> bytes:
-        return gzip.decompress((self.root / relative_path).read_bytes())
-
-    def has(self, sha256: str) -> bool:
-        return (self.root / self.path_for(sha256)).exists()
-
-    def sweep_incoming(self) -> list[Path]:
-        """Delete temp files whose writing process no longer exists (it was killed mid-write)."""
-        removed = []
-        incoming = self.root / self.INCOMING
-        for tmp in incoming.glob("*.tmp") if incoming.is_dir() else ():
-            pid = _int(tmp.name.split("-", 1)[0])
-            if pid is None or not _process_alive(pid):
-                tmp.unlink(missing_ok=True)
-                removed.append(tmp)
-        return removed
-
-
-def _process_alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # exists, owned by someone else
-    return True
-
-
-# --- politeness ------------------------------------------------------------------------
-
-
-class HostGate:
-    """Per-host pacing: at most `max_concurrency` requests, starts >= `min_delay` apart."""
-
-    def __init__(self, min_delay: float, max_concurrency: int):
-        self.min_delay = min_delay
-        self._semaphore = asyncio.Semaphore(max(1, max_concurrency))
-        self._lock = asyncio.Lock()
-        self._next_start = 0.0
-
-    @contextlib.asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self._semaphore:
-            async with self._lock:
-                now = time.monotonic()
-                start = max(now, self._next_start)
-                self._next_start = start + self.min_delay
-            if start > now:
-                await asyncio.sleep(start - now)
-            yield
-
-    def pause(self, seconds: float) -> None:
-        """Hold the whole host back (Retry-After applies to the host, not one URL)."""
-        self._next_start = max(self._next_start, time.monotonic() + seconds)
-
-
-def retry_after_seconds(value: str | None, cap: float) -> float | None:
-    """Retry-After as delta-seconds or HTTP-date, capped."""
-    if not value:
-        return None
-    value = value.strip()
-    if value.isdigit():
-        return min(float(value), cap)
-    when = http_date(value)
-    if when is None:
-        return None
-    return max(0.0, min((when - datetime.now(timezone.utc)).total_seconds(), cap))
-
-
-# --- safety ----------------------------------------------------------------------------
-
-
-def is_private_address(host: str) -> bool:
-    """Loopback, private, link-local, reserved or unspecified IP literal."""
-    try:
-        address = ipaddress.ip_address(host.strip("[]"))
-    except ValueError:
-        return False
-    return address.is_private or address.is_loopback or address.is_link_local or address.is_reserved or address.is_unspecified
-
-
-async def host_is_private(hostname: str) -> bool:
-    """True if the host is, or resolves to, a non-public address."""
-    if hostname == "localhost" or is_private_address(hostname):
-        return True
-    if hostname.replace(".", "").isdigit() or ":" in hostname:
-        return False  # a public IP literal
-    try:
-        infos = await asyncio.get_running_loop().getaddrinfo(hostname, None, type=socket.SOCK_STREAM)
-    except (socket.gaierror, OSError):
-        return False  # the request itself will fail with a readable error
-    return any(is_private_address(str(info[4][0])) for info in infos)
-
-
-# --- fetching one URL ---------------------------------------------------------------------
-
-
-class BodyTooLarge(Exception):
-    pass
-
-
-class TruncatedBody(Exception):
-    pass
-
-
-class UnsupportedEncoding(Exception):
-    pass
-
-
-DECODE_PIECE = 64 * 1024
-
-
-class BoundedDecoder:
-    """Incremental Content-Encoding decoding (identity, gzip, deflate) in pieces of at most DECODE_PIECE bytes."""
-
-    def __init__(self, content_encoding: str | None):
-        codings = [c.strip().lower() for c in (content_encoding or "").split(",") if c.strip()]
-        codings = [c for c in codings if c != "identity"]
-        if len(codings) > 1 or (codings and codings[0] not in ("gzip", "x-gzip", "deflate")):
-            raise UnsupportedEncoding(f"unsupported Content-Encoding: {content_encoding}")
-        self.coding = codings[0] if codings else None
-        self._first = True
-        self._zlib = self._new()
-
-    def _new(self):
-        # 32 + MAX_WBITS: zlib or gzip header, detected; raw deflate is tried on failure (as httpx does)
-        return zlib.decompressobj(32 + zlib.MAX_WBITS) if self.coding else None
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        if self._zlib is None:
-            for start in range(0, len(data), DECODE_PIECE):
-                yield data[start:start + DECODE_PIECE]
-            return
-        if self._first and data:
-            self._first = False
-            probe = self._zlib.copy()
-            try:
-                probe.decompress(data[:64], 1)
-            except zlib.error:
-                if self.coding != "deflate":
-                    raise
-                self._zlib = zlib.decompressobj(-zlib.MAX_WBITS)
-        while True:
-            out = self._zlib.decompress(data, DECODE_PIECE)
-            data = self._zlib.unconsumed_tail
-            if out:
-                yield out
-            if self._zlib.eof and self._zlib.unused_data:  # concatenated gzip members
-                data = self._zlib.unused_data
-                self._zlib = self._new()
-                continue
-            if not data and len(out) < DECODE_PIECE:
-                return
-
-    def flush(self) -> bytes:
-        return self._zlib.flush() if self._zlib is not None else b""
 
 
 @dataclass(frozen=True)
@@ -455,13 +201,14 @@ class Crawler:
             self.reports_seen.add(url)
             await self.assemble_report(site, url, fetched)
             return
+        page = self.read(site, fetched)
+        if page is None:
+            return
         html, _ = decode_html(fetched.data, fetched.fetch.charset)
-        page = parse_document(fetched.data, url=url, content_type=fetched.fetch.content_type,
-                              charset=fetched.fetch.charset, content_selector=site.content_selector)
         kind = discover.page_kind(page, html, fetched.fetch.final_url or url)
         if kind == "report":
             self.reports_seen.add(url)
-            await self.assemble_report(site, url, fetched)
+            await self.assemble_report(site, url, fetched, page)
         elif kind == "listing":
             self.listings_seen.add(url)
             self.emit(fetched.fetch)
@@ -491,10 +238,16 @@ class Crawler:
         if not await self.robots_allow(site, url):
             return
         fetched = await self.fetch(url, "listing", site)
+        if fetched.data is None:
+            self.emit(fetched.fetch)
+            return
+        html, _ = decode_html(fetched.data, fetched.fetch.charset)
+        kind = wall_kind(html)
+        if kind is not None:
+            self.emit(dataclasses.replace(fetched.fetch, error=f"blocked: {kind}"))
+            return
         self.emit(fetched.fetch)
-        if fetched.data is not None:
-            html, _ = decode_html(fetched.data, fetched.fetch.charset)
-            await self.process_listing(site, url, fetched, html, budget)
+        await self.process_listing(site, url, fetched, html, budget)
 
     def schedule_report(self, site: Site, url: str) -> None:
         if url in self.reports_seen:
@@ -533,36 +286,34 @@ class Crawler:
             return
         await self.assemble_report(site, url, fetched)
 
-    async def assemble_report(self, site: Site, url: str, first: Fetched) -> None:
-        """Join a report's parts (or its attachment) into one ReportPage, or Skip it."""
+    async def assemble_report(self, site: Site, url: str, first: Fetched, page: PageText | None = None) -> None:
+        """Join a report's parts (or its attachment) into one ReportPage, or Skip it (tasks/assemble.py)."""
         first = dataclasses.replace(first, fetch=dataclasses.replace(first.fetch, role="report"))
-        try:
-            pieces = [(first, self.parse(site, first))]
-        except ParseError as exc:
-            self.emit(dataclasses.replace(first.fetch, error=str(exc)))
+        page = page or self.read(site, first)
+        if page is None:
             return
         self.emit(first.fetch)
-        if document_kind(first.data or b"", url, first.fetch.content_type) == "html":
+        pieces = [(first, page)]
+        first_kind = document_kind(first.data or b"", url, first.fetch.content_type)
+        if first_kind == "html":
             html, _ = decode_html(first.data or b"", first.fetch.charset)
             pieces += await self.fetch_parts(site, url, html)
-        page = join_pages([page for _, page in pieces])
-        verdict = discover.report_verdict(page)
-        if verdict is not None and len(pieces) == 1 and document_kind(first.data or b"", url, first.fetch.content_type) == "html":
+        joined = join_report(url, [page for _, page in pieces])
+        if wants_attachment(joined, len(pieces), first_kind):
             html, _ = decode_html(first.data or b"", first.fetch.charset)
             attachment = await self.fetch_attachment(site, url, html)
-            if attachment is not None and discover.report_verdict(attachment[1]) is None:
-                pieces.append(attachment)
-                page = dataclasses.replace(attachment[1], url=url, title=page.title or attachment[1].title,
-                                           site_name=page.site_name, chrome_text=page.chrome_text)
-                verdict = None
-        if verdict is not None:
-            self.skip(url, verdict)
+            if attachment is not None:
+                joined = join_report(url, [page for _, page in pieces], attachment[1])
+                if joined.attachment_used:
+                    pieces.append(attachment)
+        if joined.verdict is not None:
+            self.skip(url, joined.verdict)
             return
         self.emit(ReportPage(
             url=url,
             source_name=site.name,
             authority=site.authority,
-            page=page,
+            page=joined.page,
             raw_sha256s=tuple(f.fetch.raw_sha256 for f, _ in pieces if f.fetch.raw_sha256),
             changed=not all(f.fetch.not_modified for f, _ in pieces) or not self.settled(url),
         ))
@@ -596,7 +347,7 @@ class Crawler:
         if fetched.archived is None:
             return fetched
         data = self.archive.get(fetched.archived)
-        charset = _charset_used(data, fetched.fetch.final_url or fetched.fetch.url, fetched.fetch.content_type)
+        charset = charset_used(data, fetched.fetch.final_url or fetched.fetch.url, fetched.fetch.content_type)
         return Fetched(dataclasses.replace(fetched.fetch, charset=charset), data)
 
     async def fetch_parts(self, site: Site, url: str, html: str) -> list[tuple[Fetched, PageText]]:
@@ -611,10 +362,8 @@ class Crawler:
             if fetched.data is None:
                 self.emit(fetched.fetch)
                 continue
-            try:
-                page = self.parse(site, fetched)
-            except ParseError as exc:
-                self.emit(dataclasses.replace(fetched.fetch, error=str(exc)))
+            page = self.read(site, fetched)
+            if page is None:
                 continue
             self.emit(fetched.fetch)
             pieces.append((fetched, page))
@@ -635,19 +384,23 @@ class Crawler:
             if fetched.data is None:
                 self.emit(fetched.fetch)
                 continue
-            try:
-                page = self.parse(site, fetched)
-            except ParseError as exc:
-                self.emit(dataclasses.replace(fetched.fetch, error=str(exc)))
+            page = self.read(site, fetched)
+            if page is None:
                 continue
             self.emit(fetched.fetch)
             return fetched, page
         return None
 
-    def parse(self, site: Site, fetched: Fetched) -> PageText:
+    def read(self, site: Site, fetched: Fetched) -> PageText | None:
+        """The fetched body as a PageText (tasks/assemble.py read_page); a body that cannot be read, or
+        a bot wall, is emitted as the page's error and gives None."""
         f = fetched.fetch
-        return parse_document(fetched.data or b"", url=f.final_url or f.url, content_type=f.content_type,
-                              charset=f.charset, content_selector=site.content_selector)
+        try:
+            return read_page(fetched.data or b"", url=f.final_url or f.url, content_type=f.content_type,
+                             charset=f.charset, content_selector=site.content_selector)
+        except ParseError as exc:
+            self.emit(dataclasses.replace(f, error=str(exc)))
+            return None
 
     # -- robots.txt --
 
@@ -799,10 +552,13 @@ class Crawler:
                 # No body by definition; reading its end hands the connection back to the pool (left unread,
                 # httpcore closes it, and a no-op run opened a new connection, a TLS handshake on https, per page).
                 await response.aread()
-            if response.status_code in REDIRECT_CODES or response.status_code == 304 or response.status_code >= 400:
+            if response.status_code in WALL_STATUSES:
+                # a refusal's body, up to WALL_BODY_BYTES, tells a bot wall from a plain 403 (record())
+                cap = WALL_BODY_BYTES
+            elif response.status_code in REDIRECT_CODES or response.status_code == 304 or response.status_code >= 400:
                 return _Response(url, response.status_code, response.headers, b"")
             declared = _int(response.headers.get("content-length"))
-            if declared is not None and declared > cap:
+            if declared is not None and declared > cap and response.status_code not in WALL_STATUSES:
                 raise BodyTooLarge(f"body larger than {cap} bytes")
             decoder = BoundedDecoder(response.headers.get("content-encoding"))
             chunks, total = [], 0
@@ -810,6 +566,8 @@ class Crawler:
                 async for raw in response.aiter_raw():
                     for piece in decoder.feed(raw):
                         total += len(piece)
+                        if total > cap and response.status_code in WALL_STATUSES:
+                            return _Response(url, response.status_code, response.headers, b"")  # too big for a wall
                         if total > cap:
                             raise BodyTooLarge(f"body larger than {cap} bytes")
                         chunks.append(piece)
@@ -842,13 +600,14 @@ class Crawler:
         if response.status == 304 and known is not None and known.raw_sha256:
             return self.from_archive(meta, known.raw_sha256, lazy)
         if response.status >= 300:
-            return Fetched(PageFetch(**meta, charset=None, raw_sha256=None, raw_path=None,
-                                     error=f"HTTP {response.status}"), None)
+            wall = wall_kind(decode_html(response.body, None)[0]) if response.body else None
+            error = f"blocked: {wall}" if wall else f"HTTP {response.status}"
+            return Fetched(PageFetch(**meta, charset=None, raw_sha256=None, raw_path=None, error=error), None)
         if not response.body:
             return Fetched(PageFetch(**meta, charset=None, raw_sha256=None, raw_path=None, error="empty body"), None)
         sha256, relative = self.archive.put(response.body)
         fetch = PageFetch(
-            **meta, charset=_charset_used(response.body, response.url, content_type), raw_sha256=sha256,
+            **meta, charset=charset_used(response.body, response.url, content_type), raw_sha256=sha256,
             raw_path=relative, error=None, not_modified=known is not None and known.raw_sha256 == sha256,
         )
         return Fetched(fetch, response.body)
@@ -875,7 +634,7 @@ class Crawler:
             return Fetched(PageFetch(**meta, charset=None, raw_sha256=raw_sha256, raw_path=relative, error=None,
                                      not_modified=True), None, archived=relative)
         data = self.archive.get(relative)
-        charset = _charset_used(data, meta["final_url"], meta["content_type"])
+        charset = charset_used(data, meta["final_url"], meta["content_type"])
         return Fetched(PageFetch(**meta, charset=charset, raw_sha256=raw_sha256, raw_path=relative, error=None,
                                  not_modified=True), data)
 
@@ -884,17 +643,6 @@ class Crawler:
         return Fetched(PageFetch(**base, final_url=final_url, fetched_at=_now(), http_status=status, content_type=None,
                                  charset=None, raw_sha256=None, raw_path=None, etag=None, last_modified=None,
                                  error=error), None)
-
-
-def _charset_used(data: bytes, url: str, content_type: str | None) -> str | None:
-    """The charset a text body decodes with (None for PDF/DOCX)."""
-    if document_kind(data, url, content_type) not in ("html", "txt"):
-        return None
-    header = httpx.Headers({"content-type": content_type}).get("content-type") if content_type else None
-    declared = None
-    if header and "charset=" in header.lower():
-        declared = header.lower().split("charset=")[-1].split(";")[0].strip()
-    return decode_html(data, declared)[1]
 
 
 def _int(value: str | None) -> int | None:
@@ -906,13 +654,6 @@ def _int(value: str | None) -> int | None:
 
 def _reason(exc: BaseException) -> str:
     return " ".join(str(exc).split()) or type(exc).__name__
-
-
-def join_pages(pages: list[PageText]) -> PageText:
-    """Parts of one article as one PageText: lines in part order, chrome from the first."""
-    first = pages[0]
-    lines = tuple(line for page in pages for line in page.lines)
-    return dataclasses.replace(first, lines=lines)
 
 
 async def crawl(

@@ -27,6 +27,12 @@ class ParseError(ValueError):
     """A document that cannot be read; the message is one readable reason."""
 
 
+# Bytes a DOCX's zip entries or a PDF's streams may inflate to: the page size cap
+# (tasks/decoding.py PAGE_SIZE_CAP), so a small file cannot unpack into gigabytes.
+INFLATE_CAP = 30 * 1024 * 1024
+_INFLATE_PIECE = 64 * 1024
+
+
 _CJK_RANGES = ((0x3400, 0x9FFF), (0xF900, 0xFAFF))
 _CJK_RUN = re.compile("[" + "".join(f"{chr(low)}-{chr(high)}" for low, high in _CJK_RANGES) + "]+")
 _VECTOR_COUNT_FROM = 1000  # characters: below, numpy's fixed cost is more than the runs
@@ -217,18 +223,37 @@ def parse_text(text: str, *, url: str) -> PageText:
     return PageText(url=url, title=lines[0] if lines else None, lines=lines)
 
 
-def parse_pdf(data: bytes, *, url: str) -> PageText:
-    """Extract text page by page and re-join lines broken inside sentences."""
+def parse_pdf(data: bytes, *, url: str, cap: int = INFLATE_CAP) -> PageText:
+    """Extract text page by page and re-join lines broken inside sentences.
+
+    Every stream is decoded within `cap` bytes (pypdf's limits, set to the page
+    size cap), and the pages' content streams together too: a small PDF whose
+    streams inflate to gigabytes ends as a ParseError, not as the run's memory.
+    """
     import pypdf  # here, not at the top: most runs read no PDF, and a run with nothing new reads nothing
     import pypdf.errors
 
+    limits = {name: cap for name in ("maximum_declared_stream_length", "array_based_stream_maximum_output_length",
+                                     "jbig2_maximum_output_length", "lzw_maximum_output_length",
+                                     "run_length_maximum_output_length", "zlib_maximum_output_length",
+                                     "brotli_maximum_output_length")}
     try:
-        reader = pypdf.PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            reader.decrypt("")
-        raw_lines = [line for page in reader.pages for line in (page.extract_text() or "").splitlines()]
-        title = reader.metadata.title if reader.metadata else None
+        with pypdf.apply_configuration(**limits):
+            reader = pypdf.PdfReader(io.BytesIO(data))
+            if reader.is_encrypted:
+                reader.decrypt("")
+            raw_lines: list[str] = []
+            inflated = 0
+            for page in reader.pages:
+                contents = page.get_contents()
+                inflated += len(contents.get_data()) if contents is not None else 0
+                if inflated > cap:
+                    raise ParseError(f"PDF could not be parsed: its content streams inflate past {cap} bytes")
+                raw_lines += (page.extract_text() or "").splitlines()
+            title = reader.metadata.title if reader.metadata else None
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, NotImplementedError) as exc:
+        if isinstance(exc, ParseError):
+            raise
         raise ParseError(f"PDF could not be parsed: {_reason(exc)}") from exc
     lines = join_broken_lines([line.strip() for line in raw_lines if line.strip()])
     if not lines:
@@ -267,11 +292,13 @@ def join_broken_lines(lines: list[str]) -> list[str]:
 _HEADING = re.compile(r"^(?:[一二三四五六七八九十]+、|（[一二三四五六七八九十]+）|\([一二三四五六七八九十]+\)|\d+[.、]|第[一二三四五六七八九十]+[章节部分]|各位代表)")
 
 
-def parse_docx(data: bytes, *, url: str) -> PageText:
-    """Paragraphs in order, then table cells (some reports put figures in tables)."""
+def parse_docx(data: bytes, *, url: str, cap: int = INFLATE_CAP) -> PageText:
+    """Paragraphs in order, then table cells (some reports put figures in tables); the zip's
+    entries inflate to `cap` bytes at most (check_zip_size) before python-docx reads them."""
     import docx  # here, not at the top, as pypdf in parse_pdf
     import docx.opc.exceptions
 
+    check_zip_size(data, cap)
     try:
         document = docx.Document(io.BytesIO(data))
     except (docx.opc.exceptions.PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
@@ -286,6 +313,31 @@ def parse_docx(data: bytes, *, url: str) -> PageText:
         raise ParseError("DOCX could not be parsed: no text")
     title = document.core_properties.title or lines[0]
     return PageText(url=url, title=title, lines=tuple(lines))
+
+
+def check_zip_size(data: bytes, cap: int) -> None:
+    """A ParseError unless the zip's entries inflate to `cap` bytes at most, all together.
+
+    The sizes the zip declares are checked first, then each entry is inflated
+    a piece at a time and counted, so an entry whose header lies about its size
+    is stopped at the cap too (zipfile would inflate it in one call).
+    """
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            declared = sum(info.file_size for info in archive.infolist())
+            if declared > cap:
+                raise ParseError(f"DOCX could not be parsed: it declares {declared} bytes inflated, past the cap of {cap}")
+            inflated = 0
+            for info in archive.infolist():
+                with archive.open(info) as entry:
+                    while piece := entry.read(_INFLATE_PIECE):
+                        inflated += len(piece)
+                        if inflated > cap:
+                            raise ParseError(f"DOCX could not be parsed: it inflates past the cap of {cap} bytes")
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, OSError, ValueError) as exc:
+        if isinstance(exc, ParseError):
+            raise
+        raise ParseError(f"DOCX could not be parsed: {_reason(exc)}") from exc
 
 
 def _reason(exc: BaseException) -> str:

@@ -17,7 +17,7 @@ import datetime as dt
 import duckdb
 
 from tasks.discover import page_links
-from tasks.fetch import RawArchive
+from tasks.archive import RawArchive
 from tasks.metadata import extract_metadata
 from tasks.parse import decode_html
 from tasks.records import CleanText

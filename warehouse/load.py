@@ -22,46 +22,7 @@ import duckdb
 import numpy as np
 
 from tasks.dedupe import LoadedSketch
-from tasks.fetch import Known, PageFetch
-from tasks.records import CleanText, Copy, DocumentMeta, Indicator
-
-
-@dataclass(frozen=True)
-class TermCounts:
-    """A document's term counts, packed where it was segmented (a worker process): the terms' UTF-8 back to
-    back with each one's end offset, and the counts. Unpickling and converting thousands of str objects a
-    document took a third of the loading process's time; these arrays cross as a few buffers."""
-
-    text: bytes
-    ends: np.ndarray  # int64, each term's end in `text`
-    counts: np.ndarray  # int32
-
-    @classmethod
-    def of(cls, terms: dict[str, int]) -> TermCounts:
-        encoded = [term.encode("utf-8") for term in terms]
-        ends = np.cumsum(np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded)))
-        return cls(b"".join(encoded), ends, np.fromiter(terms.values(), dtype=np.int32, count=len(terms)))
-
-    def __len__(self) -> int:
-        return len(self.counts)
-
-
-@dataclass
-class LoadedDocument:
-    """Everything the loader writes for one document."""
-
-    doc_id: str
-    canonical: Copy
-    sources: list[tuple[Copy, float]]
-    indicators: list[Indicator]
-    tokens: int
-    terms: TermCounts
-    segmenter: str
-    segmenter_version: str
-    dict_sha256: str
-    extractor_version: str
-    replaces: set[str]  # previous doc_ids merged into this one
-    sketch: bytes | None = None  # the canonical body's dedupe sketch (tasks.dedupe.sketch), as uint64 bytes
+from tasks.records import CleanText, Copy, DocumentMeta, Indicator, Known, LoadedDocument, PageFetch, TermCounts
 
 
 @dataclass
@@ -445,6 +406,19 @@ def record_skips(con: duckdb.DuckDBPyConnection, skips: Iterable[tuple[str, str]
             """,
             rows,
         )
+
+
+def record_selectors(con: duckdb.DuckDBPyConnection, selectors: dict[str, str | None]) -> None:
+    """The content_selector each crawled source is parsed with now (none: automatic), for `reprocess`."""
+    for source_name, selector in selectors.items():
+        if selector:
+            con.execute("INSERT OR REPLACE INTO site_selectors VALUES (?, ?)", [source_name, selector])
+        else:
+            con.execute("DELETE FROM site_selectors WHERE source_name = ?", [source_name])
+
+
+def site_selectors(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    return dict(con.execute("SELECT source_name, content_selector FROM site_selectors").fetchall())
 
 
 def record_run(con: duckdb.DuckDBPyConnection, run: dict) -> None:
