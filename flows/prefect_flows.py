@@ -35,7 +35,7 @@ from flows.console import run_result
 from tasks.fetch import FetchConfig
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
-from warehouse.chart_images import ChartImages, data_url
+from warehouse.chart_images import ChartImageError, ChartImages, data_url
 
 # Rows an artifact lists (failed pages, documents loaded): the UI pages through a
 # few hundred at most, and each row is sent to and stored by the Prefect server
@@ -154,8 +154,11 @@ def publish_charts(charts: list, images: ChartImages, flow_name: str) -> None:
     page above the caption and the query (both UIs)."""
     if not charts:
         return
-    # no aria labels on every mark: a third of the size
-    svgs = images.draw([dict(chart.spec, config={"aria": False}) for chart in charts])
+    try:  # no aria labels on every mark: a third of the size
+        svgs = images.draw([dict(chart.spec, config={"aria": False}) for chart in charts])
+    except ChartImageError as error:  # the pictures are a view of the warehouse: the run itself is done
+        get_run_logger().warning("%s; the charts: `govreports report`", error)
+        return
     for chart, svg in zip(charts, svgs):
         create_markdown_artifact(
             key=f"{flow_name}-{chart.key}-chart",

@@ -37,7 +37,11 @@ class ChartImages:
 
     def draw(self, specs: list[dict], timeout: float = 120) -> list[str]:
         """Each Vega-Lite spec as an SVG document."""
-        out, err = self._process.communicate(json.dumps(specs, ensure_ascii=False).encode(), timeout=timeout)
+        try:
+            out, err = self._process.communicate(json.dumps(specs, ensure_ascii=False).encode(), timeout=timeout)
+        except subprocess.TimeoutExpired as error:
+            self.close()
+            raise ChartImageError(f"drawing the charts took more than {timeout:g} s") from error
         if self._process.returncode != 0:
             last = err.decode(errors="replace").strip().splitlines()[-1:] or [f"exit {self._process.returncode}"]
             raise ChartImageError(f"drawing the charts failed: {last[0]}")

@@ -15,6 +15,7 @@ code, integer years), so the caption's query is the one that ran.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import html
 import json
 from dataclasses import dataclass, field
@@ -112,7 +113,8 @@ def coverage_chart(con: duckdb.DuckDBPyConnection, selection: Selection) -> Char
         "layer": [
             {"mark": "rect",
              "encoding": {
-                 "color": {"field": "share", "type": "quantitative", "title": "share loaded",
+                 "color": {"condition": {"test": "datum.loaded == 0", "value": STATUS_COLORS["missing"]},
+                           "field": "share", "type": "quantitative", "title": "share loaded",
                            "scale": {"domain": [0, 1], "scheme": "blues"}},
                  "tooltip": [{"field": "region"}, {"field": "year"}, {"field": "loaded"}, {"field": "divisions"},
                              {"field": "failed"}, {"field": "removed"}, {"field": "share", "format": ".1%"}]}},
@@ -259,8 +261,8 @@ def ladder_chart(con: duckdb.DuckDBPyConnection, selection: Selection) -> Chart:
     rows = query(con, sql)
     spec = {
         "data": {"values": rows},
-        "width": {"step": 60},
-        "height": 260,
+        "width": {"step": 12, "for": "position"},  # per level within a year
+        "height": 280,
         "mark": {"type": "boxplot", "extent": "min-max", "size": 9},
         "encoding": {
             "x": {"field": "year", "type": "ordinal", "title": "plan year"},
@@ -432,10 +434,16 @@ SECTION = """<section id="section-{key}">
 </section>"""
 
 
-def report_html(charts: list[Chart], *, title: str, subtitle: str) -> str:
-    """One self-contained page: the charts' specs inline, vega-embed and its libraries in one <script>."""
+@functools.cache
+def _javascript_bundle() -> str:
+    """vega, vega-lite and vega-embed as one script (~0.9 MB; vl-convert bundles it in ~2 s, once a process)."""
     import vl_convert
 
+    return vl_convert.javascript_bundle().replace("</script", "<\\/script")
+
+
+def report_html(charts: list[Chart], *, title: str, subtitle: str) -> str:
+    """One self-contained page: the charts' specs inline, vega-embed and its libraries in one <script>."""
     sections = []
     for chart in charts:
         if chart.rows:
@@ -446,7 +454,7 @@ def report_html(charts: list[Chart], *, title: str, subtitle: str) -> str:
             body = '<p class="empty">No rows yet: the query below returns nothing on this warehouse.</p>'
         sections.append(SECTION.format(key=chart.key, title=html.escape(chart.title), caption=html.escape(chart.caption),
                                        body=body, count=len(chart.rows), sql=html.escape(chart.sql)))
-    bundle = vl_convert.javascript_bundle().replace("</script", "<\\/script")
+    bundle = _javascript_bundle()
     return PAGE.format(title=html.escape(title), subtitle=html.escape(subtitle), bundle=bundle,
                        sections="\n".join(sections))
 
