@@ -20,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -139,23 +139,23 @@ def coverage_table(db_path: Path) -> list[dict[str, str]]:
         return level_year_table(con)
 
 
-def run_charts(db_path: Path) -> list:
-    """The report's coverage heatmap and national targets chart on this warehouse (those with rows)."""
+def chart_pictures(db_path: Path, images: ChartImages) -> tuple[list, list[str]]:
+    """The report's coverage heatmap and national targets chart (those with rows) and their SVG pictures."""
     from warehouse.report import Selection, coverage_chart, targets_chart
 
     with warehouse_db.connect_reader(db_path) as con:
         charts = [coverage_chart(con, Selection()), targets_chart(con, Selection())]
-    return [chart for chart in charts if chart.rows]
+    charts = [chart for chart in charts if chart.rows]
+    # no aria label on every mark: a third of the size
+    return charts, images.draw([dict(chart.spec, config={"aria": False}) for chart in charts]) if charts else []
 
 
-def publish_charts(charts: list, images: ChartImages, flow_name: str) -> None:
+def publish_charts(pictures: Future, flow_name: str) -> None:
     """Each chart as a markdown artifact whose description is the picture, an SVG data: URL (the UI fetches
     nothing): the run's Artifacts tab shows it on the artifact's card (Prefect's V2 UI), the artifact's
     page above the caption and the query (both UIs)."""
-    if not charts:
-        return
-    try:  # no aria labels on every mark: a third of the size
-        svgs = images.draw([dict(chart.spec, config={"aria": False}) for chart in charts])
+    try:
+        charts, svgs = pictures.result()
     except ChartImageError as error:  # the pictures are a view of the warehouse: the run itself is done
         get_run_logger().warning("%s; the charts: `govreports report`", error)
         return
@@ -168,11 +168,12 @@ def publish_charts(charts: list, images: ChartImages, flow_name: str) -> None:
 
 
 def _publish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) -> None:
-    """The run's artifacts and closing log lines; the queries (DuckDB, off the GIL) run while others are sent."""
+    """The run's artifacts and closing log lines. The queries (DuckDB, off the GIL) and the drawing (its own
+    process) go on in threads while the other artifacts are sent."""
     logger = get_run_logger()
     with ThreadPoolExecutor(max_workers=2) as pool:
+        pictures = pool.submit(chart_pictures, db_path, images)
         coverage = pool.submit(coverage_table, db_path)
-        charts = pool.submit(run_charts, db_path)
         create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
                                  description="pages and documents of this run")
         if summary.new_documents:
@@ -180,7 +181,7 @@ def _publish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) -
             create_table_artifact(table=rows, key=f"{summary.flow}-documents", description=description)
         create_table_artifact(table=coverage.result(), key=f"{summary.flow}-coverage",
                               description="loaded/regions by level and plan year after this run (`govreports coverage`)")
-        publish_charts(charts.result(), images, summary.flow)
+        publish_charts(pictures, summary.flow)
     for url, error in summary.failures:
         logger.warning("page failed: %s: %s", url, error)
     logger.info(
