@@ -80,6 +80,14 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--format", choices=["table", "csv"], default="table")
     coverage.add_argument("--db")
 
+    report = commands.add_parser("report", help="one self-contained HTML file of charts: coverage, targets, ladder, runs")
+    report.add_argument("--out", default=None, help="the HTML file (default data/report.html; $GOVREPORTS_DATA/report.html when set)")
+    report.add_argument("--under", type=_region_code,
+                        help="also this region's divisions and its target beside those above it (6-digit code)")
+    report.add_argument("--from", dest="year_from", type=int, help="first plan year")
+    report.add_argument("--to", dest="year_to", type=int, help="last plan year")
+    report.add_argument("--db")
+
     demo = commands.add_parser("demo", help="serve the bundled sample site on loopback and backfill it")
 
     check = commands.add_parser("check-sources", help="validate a sources file and print its sites (no network)")
@@ -195,6 +203,19 @@ def run_demo() -> str:
     return (f"{table}\n\nloaded into {db_path}: {result['documents_new']} new documents, "
             f"{result['documents_changed']} changed, {result['indicators_loaded']} indicators, "
             f"{result['errors']} failed pages")
+
+
+def write_report(args: argparse.Namespace) -> str:
+    """`govreports report`: the charts as one HTML file; says where it is and what each chart holds."""
+    from warehouse.report import ReportError, Selection, write_report as write
+
+    out = Path(args.out) if args.out else warehouse_db.default_data_dir() / "report.html"
+    try:
+        charts = write(_db(args), out, Selection(under=args.under, first=args.year_from, last=args.year_to))
+    except ReportError as error:
+        raise UsageError(str(error)) from error
+    counts = ", ".join(f"{chart.key} {len(chart.rows)}" for chart in charts)
+    return f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB, opens offline); rows per chart: {counts}"
 
 
 def check_sources(path: str) -> str:
@@ -357,6 +378,8 @@ def _run_command(args: argparse.Namespace) -> int:
                                       last=args.year_to, fmt=args.format))
             except CoverageError as error:
                 raise UsageError(str(error)) from error
+        elif args.command == "report":
+            print(write_report(args))
         elif args.command == "demo":
             print(run_demo())
         elif args.command == "check-sources":

@@ -9,8 +9,10 @@ the cache (pages keyed on their ETag/Last-Modified and body hash, documents on
 their body hash and extractor version), so unchanged work is skipped before a
 task starts. Every run publishes a markdown summary, a table of the
 documents it loaded (the first ARTIFACT_ROWS; the description gives the query
-for all of them) and the coverage table, and sends the pipeline's own log lines
-to the run's log.
+for all of them), the coverage table, and two pictures: the coverage heatmap and
+the national targets against actuals (the report's charts, warehouse/report.py,
+drawn as SVG by a process started with the run: warehouse/chart_images.py), and
+sends the pipeline's own log lines to the run's log.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, Literal
 
@@ -34,6 +36,7 @@ from tasks.fetch import FetchConfig
 from tasks.walls import WHAT_TO_DO, blocked_hosts
 from tasks.sources import Site, load_sources, sites_from_urls
 from warehouse import db as warehouse_db
+from warehouse.chart_images import ChartImageError, ChartImages, data_url
 
 # Rows an artifact lists (failed pages, documents loaded): the UI pages through a
 # few hundred at most, and each row is sent to and stored by the Prefect server
@@ -141,10 +144,40 @@ def coverage_table(db_path: Path) -> list[dict[str, str]]:
         return level_year_table(con)
 
 
-def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
-    """The run's artifacts and closing log lines; the coverage query (DuckDB, off the GIL) runs while others are sent."""
+def chart_pictures(db_path: Path, images: ChartImages) -> tuple[list, list[str]]:
+    """The report's coverage heatmap and national targets chart (those with rows) and their SVG pictures."""
+    from warehouse.report import Selection, coverage_chart, targets_chart
+
+    with warehouse_db.connect_reader(db_path) as con:
+        charts = [coverage_chart(con, Selection()), targets_chart(con, Selection())]
+    charts = [chart for chart in charts if chart.rows]
+    # no aria label on every mark: a third of the size
+    return charts, images.draw([dict(chart.spec, config={"aria": False}) for chart in charts]) if charts else []
+
+
+def publish_charts(pictures: Future, flow_name: str) -> None:
+    """Each chart as a markdown artifact whose description is the picture, an SVG data: URL (the UI fetches
+    nothing): the run's Artifacts tab shows it on the artifact's card (Prefect's V2 UI), the artifact's
+    page above the caption and the query (both UIs)."""
+    try:
+        charts, svgs = pictures.result()
+    except ChartImageError as error:  # the pictures are a view of the warehouse: the run itself is done
+        get_run_logger().warning("%s; the charts: `govreports report`", error)
+        return
+    for chart, svg in zip(charts, svgs):
+        create_markdown_artifact(
+            key=f"{flow_name}-{chart.key}-chart",
+            description=f"**{chart.title}**\n\n![{chart.title}]({data_url(svg)})",
+            markdown=f"{chart.caption}\n\nThe numbers:\n\n```sql\n{chart.sql}\n```\n\n"
+                     "Every chart, for any region and years: `govreports report` (an HTML file).")
+
+
+def _publish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) -> None:
+    """The run's artifacts and closing log lines. The queries (DuckDB, off the GIL) and the drawing (its own
+    process) go on in threads while the other artifacts are sent."""
     logger = get_run_logger()
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        pictures = pool.submit(chart_pictures, db_path, images)
         coverage = pool.submit(coverage_table, db_path)
         create_markdown_artifact(markdown=summary_markdown(summary), key=f"{summary.flow}-summary",
                                  description="pages and documents of this run")
@@ -153,6 +186,7 @@ def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
             create_table_artifact(table=rows, key=f"{summary.flow}-documents", description=description)
         create_table_artifact(table=coverage.result(), key=f"{summary.flow}-coverage",
                               description="loaded/regions by level and plan year after this run (`govreports coverage`)")
+        publish_charts(pictures, summary.flow)
     for url, error in summary.failures:
         logger.warning("page failed: %s: %s", url, error)
     logger.info(
@@ -163,8 +197,8 @@ def _publish(summary: pipeline.RunSummary, db_path: Path) -> None:
     )
 
 
-def _finish(summary: pipeline.RunSummary, db_path: Path) -> dict:
-    _publish(summary, db_path)
+def _finish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) -> dict:
+    _publish(summary, db_path, images)
     if summary.nothing_fetched:
         raise NothingFetched(f"nothing could be fetched: {len(summary.failures)} pages failed")
     return run_result(summary)
@@ -185,14 +219,14 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
-    with _pipeline_logs_to_run():
+    with ChartImages() as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
             from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
             config=FetchConfig(max_pages=max_pages, revalidate=revalidate),
             runner=_task_runner,
         )
-    return _finish(summary, _db_path(db))
+        return _finish(summary, _db_path(db), images)
 
 
 @flow(name="scrape", log_prints=True)
@@ -204,10 +238,10 @@ def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
-    with _pipeline_logs_to_run():
+    with ChartImages() as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
                                         config=FetchConfig(revalidate=revalidate), runner=_task_runner)
-    return _finish(summary, _db_path(db))
+        return _finish(summary, _db_path(db), images)
 
 
 @flow(name="reprocess", log_prints=True)
@@ -217,7 +251,7 @@ def reprocess(db: str | None = None) -> dict:
     Args:
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
     """
-    with _pipeline_logs_to_run():
+    with ChartImages() as images, _pipeline_logs_to_run():
         summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
-    _publish(summary, _db_path(db))
+        _publish(summary, _db_path(db), images)
     return run_result(summary)

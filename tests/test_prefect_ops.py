@@ -6,6 +6,7 @@ publishes and how scrape, reprocess and failures behave under Prefect.
 
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shlex
@@ -109,6 +110,17 @@ def test_a_backfill_publishes_its_summary_and_documents_as_artifacts_matching_th
         loaded = set(con.execute("SELECT region_code, plan_year FROM documents").fetchall())
     assert {(r["region_code"], r["plan_year"]) for r in table} == loaded
     assert sum(r["indicators"] for r in table) == result["indicators_loaded"]
+
+    # the coverage heatmap as a picture (an SVG data: URL) with the query behind it; no national report, no targets chart
+    chart = found["backfill-coverage-chart"]
+    svg = base64.b64decode(re.search(r"\(data:image/svg\+xml;base64,([A-Za-z0-9+/=]+)\)", chart.description).group(1))
+    assert svg.startswith(b"<svg") and "辽宁省 210000".encode() in svg
+    sql = re.search(r"```sql\n(.+?)\n```", chart.data, re.S).group(1)
+    with duckdb.connect(str(db), read_only=True) as con:
+        loaded_provinces = {code for code, loaded in con.execute(f"SELECT province_code, loaded FROM ({sql})").fetchall()
+                            if loaded}
+    assert loaded_provinces == {code[:2] + "0000" for code, _ in loaded}
+    assert "backfill-targets-chart" not in found
 
 
 def test_the_documents_artifact_lists_the_first_rows_and_its_query_lists_every_document(
