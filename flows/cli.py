@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import argparse
 import csv
+import contextlib
 import io
 import json
 import os
+import signal
 import sys
 import tempfile
+import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 from urllib.parse import urlsplit
 
 import duckdb
@@ -24,8 +28,13 @@ from tasks.sources import SourcesError, load_sources, sites_from_urls
 from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
 
+if TYPE_CHECKING:
+    from flows import console, pipeline
+
 EXIT_USAGE = 2
 EXIT_FAILED = 1
+EXIT_INTERRUPTED = 130  # 128 + SIGINT: what a shell reports for a command stopped by Ctrl-C
+EXIT_PIPE_CLOSED = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader went away
 
 
 class UsageError(Exception):
@@ -197,7 +206,8 @@ def run_demo() -> str:
             print(f"govreports: note: the port the last demo used is taken now, so these sites load as new "
                   f"copies: {', '.join(site.moved)}", file=sys.stderr)
         sources = site.write_sources(Path(tmp) / "sample-sources.yaml")
-        with RunProgress("demo", None).running():
+        display = RunProgress("demo", None)
+        with CtrlC(display).armed(), display.running():
             result = backfill(sources_file=str(sources), db=str(db_path))
     table = run_sql(DEMO_QUERY, db_path, "table")
     return (f"{table}\n\nloaded into {db_path}: {result['documents_new']} new documents, "
@@ -239,7 +249,8 @@ def run_flow(args: argparse.Namespace) -> None:
     db_path = _db(args)
     started = time.monotonic()
     if _saved_files_only(args) and nothing_new(db_path, Path(args.from_dir)):
-        result, failures = _run_here(args, db_path)
+        with CtrlC().armed():
+            result, failures = _run_here(args, db_path)
         run_id = result["run_id"]
     else:
         result, failures, run_id = _run_in_prefect(args, db_path)
@@ -303,7 +314,7 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
 
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
-    with display.running(), heartbeats_only_with_a_server():
+    with CtrlC(display).armed(), display.running(), heartbeats_only_with_a_server():
         if args.command == "backfill":
             state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
                                            db=str(db_path), max_pages=args.max_pages, authority=args.authority,
@@ -320,6 +331,83 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
     if isinstance(result, BaseException):
         raise result
     return result | {"flow_run_id": str(state.state_details.flow_run_id)}, failures, result["run_id"]
+
+
+class CtrlC:
+    """Ctrl-C during a run: one line, exit status 130, within seconds, no process left behind.
+
+    The first Ctrl-C raises KeyboardInterrupt in the run, so Prefect records the flow run as crashed
+    and a batch being loaded rolls back (batches already loaded stay: each is one transaction). What
+    the unwinding would still wait for (a fetch in flight, the worker processes' batch, Prefect's
+    exit handlers) is cut short: at once when it reaches here, FORCE_SECONDS later at the latest, or
+    at a second Ctrl-C. The worker processes and the temporary Prefect server are stopped, the line
+    is printed, and the process ends without Python's exit handlers. The next run loads the rest.
+    """
+
+    FORCE_SECONDS = 5.0
+
+    def __init__(self, display: console.RunProgress | None = None) -> None:
+        self.display = display
+        self.loaded = 0
+        self._pressed = False
+        self._exiting = threading.Lock()
+
+    def count(self, summary: pipeline.RunSummary) -> None:
+        """A progress hook: documents loaded so far (counted once their batch is committed)."""
+        self.loaded = summary.documents_new + summary.documents_changed
+
+    @contextlib.contextmanager
+    def armed(self) -> Iterator[CtrlC]:
+        from flows.pipeline import progress_hooks
+
+        progress_hooks.append(self.count)
+        previous = signal.signal(signal.SIGINT, self._on_sigint)
+        try:
+            yield self
+        except KeyboardInterrupt:
+            self.exit()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+            progress_hooks.remove(self.count)
+
+    def _on_sigint(self, signum: int, frame: object) -> None:
+        if self._exiting.locked():  # already on its way out
+            return
+        if self._pressed:
+            self.exit()
+        self._pressed = True
+        threading.Timer(self.FORCE_SECONDS, self.exit).start()
+        raise KeyboardInterrupt
+
+    def exit(self) -> NoReturn:
+        """Stop what the run started, print the line, end the process (from either thread, once)."""
+        self._exiting.acquire()  # a second caller waits here for the first to end the process
+        from flows import pipeline
+
+        if self.display is not None:
+            self.display.progress.stop()  # the terminal gets its cursor back
+        pipeline.stop_workers()
+        if _temporary_server is not None:
+            _temporary_server.stop()
+        print(f"interrupted: {self.loaded} documents loaded; run the same command again to finish",
+              file=sys.stderr, flush=True)
+        sys.stdout.flush()
+        os._exit(EXIT_INTERRUPTED)
+
+
+_temporary_server = None  # Prefect's temporary API server for this process's runs, when it has one
+
+
+def use_temporary_server() -> None:
+    """Without a configured Prefect server, runs get a temporary one that ignores the terminal's Ctrl-C
+    and ends with this process even when it is killed (flows/temporary_server.py)."""
+    global _temporary_server
+    from prefect.settings import get_current_settings
+
+    from flows.temporary_server import TemporaryServer
+
+    if not get_current_settings().api.url:
+        _temporary_server = TemporaryServer()
 
 
 def heartbeats_only_with_a_server():
@@ -354,8 +442,19 @@ def main(argv: list[str] | None = None) -> int:
     _prefect_defaults()
     from flows.console import quiet_libraries
 
-    with quiet_libraries(getattr(args, "verbose", False)):
-        return _run_command(args)
+    try:
+        with quiet_libraries(getattr(args, "verbose", False)):
+            if args.command in ("backfill", "scrape", "reprocess", "demo"):
+                use_temporary_server()
+            status = _run_command(args)
+            sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
+            return status
+    except BrokenPipeError:  # `govreports sql ... | head -2`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing more to flush at exit
+        return EXIT_PIPE_CLOSED
+    except KeyboardInterrupt:  # Ctrl-C outside a run (a run's own is handled by CtrlC)
+        print("interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
 
 
 def _run_command(args: argparse.Namespace) -> int:

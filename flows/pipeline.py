@@ -16,6 +16,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import signal
 import threading
 import time
 import uuid
@@ -27,6 +28,7 @@ from typing import Any
 
 import duckdb
 
+from flows import lifeline
 from tasks.archive import RawArchive
 from tasks.assemble import failure, make_copy, read_page
 from tasks.decoding import PAGE_SIZE_CAP
@@ -120,8 +122,13 @@ MIN_PARALLEL_ITEMS = 8
 _pool: ProcessPoolExecutor | None = None
 
 
-def _warm_worker() -> None:
-    segment._load()  # the segmenter's dictionary, once per worker
+def _start_worker(run_pid: int) -> None:
+    """A worker process's start: it ends with the run's process however that ends (a SIGKILLed run
+    cannot stop it), leaves the terminal's Ctrl-C to the run (which stops it), and loads the segmenter's
+    dictionary once."""
+    lifeline.exit_with(run_pid)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    segment._load()
 
 
 def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
@@ -140,8 +147,21 @@ def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
         return (fn(item) for item in items)
     if _pool is None:
         _pool = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver"),
-                                    initializer=_warm_worker)
+                                    initializer=_start_worker, initargs=(os.getpid(),))
+        log.info("started %d worker processes", cores)  # scripts/check_deployments.sh looks for this line
     return _pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4)))
+
+
+def stop_workers() -> None:
+    """End the worker processes now, dropping the work they hold (an interrupted run: the next run
+    redoes it); the next batch would start new ones."""
+    global _pool
+    if _pool is None:
+        return
+    pool, _pool = _pool, None
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in multiprocessing.active_children():  # the pool's workers: the run starts no other
+        process.kill()
 
 
 def parallel_map(fn: Callable[[Any], Any], items: list) -> list:

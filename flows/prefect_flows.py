@@ -69,7 +69,8 @@ class _StampRun(logging.Filter):
 
 @contextlib.contextmanager
 def _pipeline_logs_to_run() -> Iterator[None]:
-    """Send `govreports.*` log lines (warehouse waits, ...) to this flow run's log in the UI."""
+    """Send `govreports.*` log lines (warehouse waits, the worker processes started, ...) to this flow
+    run's log in the UI."""
     from prefect.logging.handlers import APILogHandler
 
     context = FlowRunContext.get()
@@ -79,11 +80,14 @@ def _pipeline_logs_to_run() -> Iterator[None]:
     handler = APILogHandler()
     handler.addFilter(_StampRun(str(context.flow_run.id)))
     project_logger = logging.getLogger("govreports")
+    level = project_logger.level
+    project_logger.setLevel(logging.INFO)  # the run's log has the pipeline's info lines (its worker processes)
     project_logger.addHandler(handler)
     try:
         yield
     finally:
         project_logger.removeHandler(handler)
+        project_logger.setLevel(level)
 
 
 def _db_path(db: str | None) -> Path:

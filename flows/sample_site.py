@@ -7,7 +7,9 @@ preamble, inserted site-name watermark and footer); one farm also mirrors a
 government report, so the demo shows mirrors collapsing into one document.
 Links are relative, so the site works on whatever ports the OS hands out; the
 demo asks for the ports its warehouse already knows, so a second demo sees the
-same URLs (and changes no row) instead of five new hosts.
+same URLs (and changes no row) instead of five new hosts. `national_site` adds
+a sixth host for a folder of reports (scripts/check_deployments.sh serves the 20
+national reports of tests/fixtures there: enough for the pipeline's worker processes).
 """
 
 from __future__ import annotations
@@ -176,6 +178,27 @@ def _farm_site_laomi() -> dict[str, Page]:
     return {"/zfgzbg/index.html": (listing.encode(), utf8), "/zfgzbg/2017/5521.html": (page.encode(), utf8)}
 
 
+def national_site(texts: Path, per_page: int = 8) -> dict[str, Page]:
+    """A government column of every `YEAR.txt` report in `texts` (the State Council's, in the check's
+    bigger web): listing pages of `per_page` links joined by 下一页, one article page per report."""
+    site = "中国政府网"
+    reports = sorted(texts.glob("*.txt"))
+    utf8 = "text/html; charset=utf-8"
+    pages: dict[str, Page] = {}
+    listings = [reports[i:i + per_page] for i in range(0, len(reports), per_page)]
+    for number, chunk in enumerate(listings):
+        links = [(f"/zhengce/zfgzbg/{path.stem}/content_{path.stem}0305.html", f"{path.stem}年政府工作报告")
+                 for path in chunk]
+        for (href, title), path in zip(links, chunk):
+            lines = [line.strip() for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+            pages[href] = (gov_article(site, title, lines).replace("gb2312", "utf-8").encode(), utf8)
+        pager = f'<a href="index_{number + 1}.html">下一页</a>' if number + 1 < len(listings) else ""
+        name = "index.html" if number == 0 else f"index_{number}.html"
+        pages[f"/zhengce/zfgzbg/{name}"] = (listing_page(site, "政府工作报告", links, pager)
+                                            .replace("gb2312", "utf-8").encode(), utf8)
+    return pages
+
+
 SITES = {  # name: (pages, start path, authority)
     "岳阳楼区人民政府": (_gov_site_yueyanglou, "/zwgk/zfgzbg/index.html", "official"),
     "长春市朝阳区人民政府": (_gov_site_chaoyang, "/zwgk/zfgzbg/index.html", "official"),
@@ -267,10 +290,13 @@ def serve_hosts(hosts: dict[str, Host], host: str = "127.0.0.1",
             server.server_close()
 
 
-def serve_sample_site(host: str = "127.0.0.1",
-                      ports: Mapping[str, int] | None = None) -> contextlib.AbstractContextManager[RunningSite]:
-    """Serve every sample host on its own loopback port (the ones `ports` names where free)."""
+def serve_sample_site(host: str = "127.0.0.1", ports: Mapping[str, int] | None = None,
+                      national: Path | None = None) -> contextlib.AbstractContextManager[RunningSite]:
+    """Serve every sample host on its own loopback port (the ones `ports` names where free); with
+    `national`, a folder of `YEAR.txt` reports, also a government site of those reports."""
     hosts = {name: (build(), start, authority) for name, (build, start, authority) in SITES.items()}
+    if national is not None:
+        hosts["中国政府网"] = (national_site(national), "/zhengce/zfgzbg/index.html", "official")
     return serve_hosts(hosts, host, ports)
 
 
@@ -294,14 +320,21 @@ def known_ports(db_path: Path, host: str = "127.0.0.1") -> dict[str, int]:
 
 
 def main() -> None:
-    """`python -m flows.sample_site`: serve the sample web and print its start URLs as JSON, until killed."""
+    """`python -m flows.sample_site [SOURCES_FILE] [--national DIR]`: serve the sample web (with the
+    reports in DIR as one more site) and print its start URLs as JSON, until killed; with SOURCES_FILE,
+    write the sources file for it there first (scripts/check_deployments.sh)."""
+    import argparse
     import json
     import sys
     import time
 
-    with serve_sample_site() as site:
-        if len(sys.argv) > 1:  # write a sources file there, for deployments
-            site.write_sources(Path(sys.argv[1]))
+    parser = argparse.ArgumentParser(prog="python -m flows.sample_site")
+    parser.add_argument("sources_file", nargs="?", type=Path)
+    parser.add_argument("--national", type=Path, help="a folder of YEAR.txt reports served as one more site")
+    args = parser.parse_args()
+    with serve_sample_site(national=args.national) as site:
+        if args.sources_file:
+            site.write_sources(args.sources_file)
         print(json.dumps(site.start_urls), flush=True)
         try:
             while True:
