@@ -212,3 +212,18 @@ def test_migration_026_gives_loaded_saved_files_their_path(tmp_path, monkeypatch
     with warehouse_db.connect_writer(tmp_path / "w.duckdb") as con:
         rows = dict(con.execute("SELECT url, path FROM document_sources").fetchall())
     assert rows == {url: str(tmp_path / "丹东市_2014.txt"), "http://www.gov.cn/r.html": None}
+
+
+def test_a_crawls_inputs_add_up_too(sample_site, tmp_path):
+    """The sample site: five reports, a mirror of one on a second site, listings and robots.txt."""
+    from flows.pipeline import run_pipeline
+    from tasks.sources import load_sources
+
+    sites = load_sources(sample_site.write_sources(tmp_path / "sources.yaml"))
+    summary = run_pipeline(flow="backfill", db_path=tmp_path / "w.duckdb", sites=sites)
+    inputs = summary.input_counts()
+    assert sum(n for key, n in inputs.items() if key != "total") == inputs["total"] == summary.pages_seen
+    assert (inputs["document_new"], inputs["copy_merged"]) == (5, 1) and "pending" not in inputs
+    assert inputs["listing"] >= 1 and inputs["robots"] >= 1
+    again = run_pipeline(flow="backfill", db_path=tmp_path / "w.duckdb", sites=sites).input_counts()
+    assert set(again) <= {"total", "unchanged", "fresh", "robots"} and again["total"] == inputs["total"]
