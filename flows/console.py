@@ -142,21 +142,24 @@ class RunProgress:
         """The progress hook: called after every page and every loaded batch."""
         self.last = summary
         self.first_page = self.first_page or self.progress.get_time()  # the rate leaves out Prefect's start-up
-        self.progress.update(self.task, completed=summary.pages_seen, description=self.flow)
+        self.progress.update(self.task, completed=summary.settled, description=self.flow)
 
     def line(self, task: Task, width: int) -> Text:
-        """The progress line for `task`, at most `width` columns."""
+        """The progress line for `task`, at most `width` columns. Files or pages count once settled: a
+        report read but not yet loaded (its batch of up to 100 is being made) is not done."""
         summary = self.last
         parts: list[Part] = [Part(0, Text(task.description, style="bold"), "")]
         if summary is not None:
             if task.total:
                 parts.append(Part(4, _bar(task.completed, task.total), " "))
-            seen = f"{summary.pages_seen}/{int(task.total)}" if task.total else f"{summary.pages_seen}"
-            parts.append(Part(0, Text(f"{seen} {self.unit}"), " "))
+            done = f"{summary.settled}/{int(task.total)}" if task.total else f"{summary.settled}"
+            parts.append(Part(0, Text(f"{done} {self.unit}"), " "))
+            if summary.pending:  # read, their batch being made: the run is not stuck
+                parts.append(Part(5, Text(f"{summary.pending} in progress")))
             parts.append(Part(1, Text(f"{summary.documents_new + summary.documents_changed} documents")))
             if summary.failures:
                 parts.append(Part(1, Text(f"{len(summary.failures)} failed", style="red")))
-            rate = summary.pages_seen / max(self.progress.get_time() - (self.first_page or 0), 1.0)
+            rate = summary.settled / max(self.progress.get_time() - (self.first_page or 0), 1.0)
             parts.append(Part(5, Text(f"{rate:.1f} {self.unit}/s")))
         parts.append(Part(2, Text(_clock(task.elapsed or 0), style="progress.elapsed")))
         if summary is not None and task.total and task.time_remaining is not None and not task.finished:

@@ -82,6 +82,7 @@ class RunSummary:
     new_documents: list[dict] = field(default_factory=list)
     robots_ok: int = 0  # robots.txt answers among the fetched/unchanged pages: not report content
     outcomes: dict[str, str] = field(default_factory=dict)  # input url -> what became of it (OUTCOMES)
+    pending: int = 0  # inputs fetched whose outcome waits for their batch to load (the rest are settled)
 
     @property
     def nothing_fetched(self) -> bool:
@@ -107,13 +108,22 @@ class RunSummary:
             self.pages_fetched += 1
         if fetch.role == "robots" and not fetch.error:
             self.robots_ok += 1
-        self.outcomes[fetch.url] = _outcome(fetch)
+        self._settle(fetch.url, _outcome(fetch))
+
+    def _settle(self, url: str, outcome: str) -> None:
+        self.pending += (outcome == "pending") - (self.outcomes.get(url) == "pending")
+        self.outcomes[url] = outcome
+
+    @property
+    def settled(self) -> int:
+        """Pages seen whose outcome is known: what a progress bar counts (a reprocess has none pending)."""
+        return self.pages_seen - self.pending
 
     def skip(self, url: str, reason: str) -> None:
         """A page that is not a report (or a link not followed: not an input, only listed)."""
         self.skipped.append((url, reason))
         if url in self.outcomes:
-            self.outcomes[url] = "not_report"
+            self._settle(url, "not_report")
 
     def loaded(self, docs: list[load.LoadedDocument], counts: load.LoadCounts) -> None:
         """Each of this run's copies in a loaded batch: its document's canonical copy, or merged into it."""
@@ -123,9 +133,9 @@ class RunSummary:
                 if "doc_id" in copy.extra:  # loaded by an earlier run: not an input of this one
                     continue
                 if copy.url != doc.canonical.url:
-                    self.outcomes[copy.url] = "copy_merged"
+                    self._settle(copy.url, "copy_merged")
                 else:
-                    self.outcomes[copy.url] = f"document_{written}" if written else "unchanged"
+                    self._settle(copy.url, f"document_{written}" if written else "unchanged")
 
     def input_counts(self) -> dict[str, int]:
         """How many inputs the run had (`total`) and how many ended each way (only the outcomes that occurred)."""

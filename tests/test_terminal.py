@@ -93,15 +93,17 @@ def test_from_dir_given_a_file_is_one_line_exit_2(capsys, tmp_path):
     assert not (tmp_path / "w.duckdb").exists()
 
 
-def _progress_line(width: int, total: int | None, pages: int, documents: int, failed: int) -> str:
-    """The live line as a terminal of `width` columns draws it, `pages` seconds into a run."""
+def _progress_line(width: int, total: int | None, pages: int, documents: int, failed: int, pending: int = 0) -> str:
+    """The live line as a terminal of `width` columns draws it, `pages` seconds into a run whose last
+    `pending` inputs wait for their batch to load."""
     clock = [0.0]
     display = RunProgress("backfill", total, console=Console(file=io.StringIO(), width=width, force_terminal=True),
                           get_time=lambda: clock[0])
     summary = RunSummary(flow="backfill")
-    for seen in range(1, pages + 1):
+    for seen in range(1, pages + pending + 1):
         clock[0] += 1.0
-        summary.pages_seen, summary.documents_new = seen, documents * seen // pages
+        summary.pages_seen, summary.documents_new = seen, documents * min(seen, pages) // pages
+        summary._settle(f"file:///{seen}", "document_new" if seen <= pages else "pending")
         summary.failures = [("file:///x", "error")] * failed
         display.update(summary)
     screen = Console(file=io.StringIO(), width=width, record=True, force_terminal=True, color_system=None)
@@ -113,6 +115,11 @@ def test_the_progress_line_fits_80_columns_with_bar_elapsed_and_time_left():
     line = _progress_line(80, total=40, pages=12, documents=9, failed=1)
     assert line == "⠋ backfill ━━━━━━━━━━━━ 12/40 files · 9 documents · 1 failed · 0:12 · 0:28 left"
     assert len(line) <= 80
+
+
+def test_the_progress_counts_an_input_once_its_batch_has_loaded():
+    line = _progress_line(80, total=40, pages=12, documents=9, failed=0, pending=5)
+    assert "12/40 files · 9 documents" in line  # 17 read, 5 of them still in the batch being made
 
 
 @pytest.mark.parametrize("width", [100, 80, 60, 40, 24])
