@@ -54,7 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     backfill = commands.add_parser("backfill", help="one-off backfill from listing/report URLs, a sources file or saved files")
     backfill.add_argument("--url", action="append", default=[], help="a listing page or a report page (repeatable)")
     backfill.add_argument("--sources", help="a YAML sources file")
-    backfill.add_argument("--from-dir", help="a folder of saved .html/.htm/.txt/.pdf/.docx reports")
+    backfill.add_argument("--from-dir", help="a folder of saved .html/.htm/.txt/.md/.pdf/.docx reports (Markdown is read as text)")
     backfill.add_argument("--authority", choices=["official", "mirror"], default="mirror",
                           help="the --from-dir files are official copies or mirrors (default mirror): "
                                "how they rank when copies collapse into one document")
@@ -127,6 +127,9 @@ def _db(args: argparse.Namespace) -> Path:
 def _check_run_arguments(args: argparse.Namespace) -> None:
     if getattr(args, "max_pages", None) is not None and args.max_pages < 1:
         raise UsageError("--max-pages must be at least 1")
+    if getattr(args, "from_dir", None) and Path(args.from_dir).is_file():
+        raise UsageError(f"--from-dir takes a folder and {args.from_dir} is a file: put it in a folder of its own "
+                         f"(or see what the pipeline makes of it: govreports inspect {args.from_dir})")
     if getattr(args, "from_dir", None) and not Path(args.from_dir).is_dir():
         raise UsageError(f"--from-dir {args.from_dir}: no such directory")
     if getattr(args, "url", None):
@@ -151,6 +154,8 @@ def _format_rows(columns: list[str], rows: list[tuple], fmt: str) -> str:
     widths = [max(_width(r[i]) for r in cells) for i in range(len(columns))]
     lines = ["  ".join(_pad(v, w) for v, w in zip(r, widths)) for r in cells]
     lines.insert(1, "  ".join("-" * w for w in widths))
+    if not rows:  # a header alone reads as a broken command
+        lines.append("(0 rows)")
     return "\n".join(lines)
 
 
@@ -248,6 +253,9 @@ def run_flow(args: argparse.Namespace) -> None:
 
     db_path = _db(args)
     started = time.monotonic()
+    ignored = console.saved_files(Path(args.from_dir))[1] if getattr(args, "from_dir", None) else None
+    if ignored:
+        print(f"govreports: warning: {console.ignored_note(ignored)}", file=sys.stderr)
     if _saved_files_only(args) and nothing_new(db_path, Path(args.from_dir)):
         with CtrlC().armed():
             result, failures = _run_here(args, db_path)
@@ -256,13 +264,16 @@ def run_flow(args: argparse.Namespace) -> None:
         result, failures, run_id = _run_in_prefect(args, db_path)
     nothing_fetched = not isinstance(result, dict)
     report = (result if isinstance(result, dict) else {}) | console.run_report(db_path, run_id)
+    if ignored is not None:
+        report["ignored_files"] = dict(ignored.most_common())
     if args.json:
         report["failed_pages"] = [{"url": url, "error": error} for url, error in failures]
         report["blocked_hosts"] = [{"host": host, "wall": wall, "what_to_do": WHAT_TO_DO}
                                    for host, wall in blocked_hosts(failures).items()]
         print(json.dumps(report, default=str, ensure_ascii=False))
     else:
-        print(console.summary_text(report, failures, _format_rows, time.monotonic() - started))
+        unit = "files" if _saved_files_only(args) else "pages"
+        print(console.summary_text(report, failures, _format_rows, time.monotonic() - started, unit))
     if nothing_fetched:
         # The run finished and recorded every failure in `pages`: not an argument error.
         print(f"govreports: warning: {result} (see the pages table)", file=sys.stderr)
@@ -469,6 +480,10 @@ def _run_command(args: argparse.Namespace) -> int:
 
             for path in export(str(_db(args)), args.format, args.out):
                 print(path)
+            if args.format == "csv":  # on stderr: stdout lists the files, for scripts
+                print("govreports: note: each <name>.csv has its column types in <name>.schema.json beside it; read "
+                      "region codes as text (000000, not 0): pandas.read_csv(path, dtype={'region_code': str}), or "
+                      "every text column from the schema as docs/queries.md shows", file=sys.stderr)
         elif args.command == "coverage":
             from warehouse.coverage import CoverageError, coverage_report
 

@@ -14,13 +14,15 @@ import contextlib
 import logging
 import os
 import shlex
-import time
+from collections import Counter
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.progress import Progress, ProgressColumn, SpinnerColumn, Task
+from rich.text import Text
 
 from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
@@ -83,41 +85,87 @@ class _ProjectWarnings(logging.Handler):
 
 def page_total(from_dir: str | None, has_urls: bool) -> int | None:
     """Pages the run will see, when known before it starts: a folder of saved files and nothing to crawl."""
-    from flows.pipeline import LOCAL_SUFFIXES
-
     if not from_dir or has_urls:
         return None
-    return sum(1 for p in Path(from_dir).rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file())
+    return saved_files(Path(from_dir))[0]
+
+
+def saved_files(from_dir: Path) -> tuple[int, Counter[str]]:
+    """How many files under `from_dir` a run reads, and the others by suffix (`""`: none), hidden ones
+    (`.DS_Store`, `.git/`) left out: what a run warns it ignores."""
+    from tasks.parse import LOCAL_SUFFIXES
+
+    read, ignored = 0, Counter[str]()
+    for path in from_dir.rglob("*"):
+        if not path.is_file():
+            continue
+        if path.suffix.lower() in LOCAL_SUFFIXES:
+            read += 1
+        elif not any(part.startswith(".") for part in path.relative_to(from_dir).parts):
+            ignored[path.suffix.lower()] += 1
+    return read, ignored
+
+
+def ignored_note(ignored: Counter[str]) -> str | None:
+    """`ignores 4 files it cannot read: 3 .json, 1 without a suffix`, or None."""
+    from tasks.parse import LOCAL_SUFFIXES
+
+    if not ignored:
+        return None
+    most_first = sorted(ignored.items(), key=lambda item: (-item[1], item[0] == "", item[0]))
+    kinds = ", ".join(f"{n} {suffix or 'without a suffix'}" for suffix, n in most_first)
+    total = sum(ignored.values())
+    return (f"--from-dir ignores {total} file{'s' if total != 1 else ''} of other types: {kinds} "
+            f"(it reads {' '.join(sorted(LOCAL_SUFFIXES))})")
 
 
 class RunProgress:
-    """A live progress line on a terminal, fed by the pipeline's progress hook; nothing elsewhere."""
+    """A live progress line on a terminal, fed by the pipeline's progress hook; nothing elsewhere.
 
-    def __init__(self, flow: str, total: int | None, console: Console | None = None) -> None:
+    The line is fitted to the terminal's width each time it is drawn (`run_line`): on a narrow one the
+    least useful parts (the rate, then the bar, the time left, the elapsed time) go whole, never half.
+    """
+
+    def __init__(self, flow: str, total: int | None, console: Console | None = None,
+                 get_time: Callable[[], float] | None = None) -> None:
         self.console = console or Console(stderr=True)
         self.flow = flow
+        self.unit = "files" if total else "pages"  # a known total is a folder of saved files
         self.last: pipeline.RunSummary | None = None
         self.first_page: float | None = None
-        columns: list[Any] = [SpinnerColumn(), TextColumn("[bold]{task.description}")]
-        if total:
-            columns.append(BarColumn(bar_width=20))
-        columns += [TextColumn("{task.fields[counts]}"), TimeElapsedColumn()]
-        if total:
-            columns += [TimeRemainingColumn(), TextColumn("left")]
         # On a terminal rich routes other writes to stdout/stderr (a warning) above the live line.
-        self.progress = Progress(*columns, console=self.console, disable=not self.console.is_terminal, transient=True)
+        self.progress = Progress(SpinnerColumn(), _RunLineColumn(self), console=self.console, get_time=get_time,
+                                 disable=not self.console.is_terminal, transient=True)
         # Until the first page: Prefect is starting (a temporary API server takes 5-20 s).
-        self.task = self.progress.add_task(f"{flow}: starting Prefect", total=total, counts="")
+        self.task = self.progress.add_task(f"{flow}: starting Prefect", total=total)
 
     def update(self, summary: pipeline.RunSummary) -> None:
         """The progress hook: called after every page and every loaded batch."""
         self.last = summary
-        now = time.monotonic()
-        self.first_page = self.first_page or now  # the rate leaves out Prefect's start-up
-        rate = summary.pages_seen / max(now - self.first_page, 1.0)
-        counts = (f"{summary.pages_seen} pages, {len(summary.failures)} failed · documents "
-                  f"{summary.documents_new} new, {summary.documents_changed} changed · {rate:.1f} pages/s")
-        self.progress.update(self.task, completed=summary.pages_seen, counts=counts, description=self.flow)
+        self.first_page = self.first_page or self.progress.get_time()  # the rate leaves out Prefect's start-up
+        self.progress.update(self.task, completed=summary.settled, description=self.flow)
+
+    def line(self, task: Task, width: int) -> Text:
+        """The progress line for `task`, at most `width` columns. Files or pages count once settled: a
+        report read but not yet loaded (its batch of up to 100 is being made) is not done."""
+        summary = self.last
+        parts: list[Part] = [Part(0, Text(task.description, style="bold"), "")]
+        if summary is not None:
+            if task.total:
+                parts.append(Part(4, _bar(task.completed, task.total), " "))
+            done = f"{summary.settled}/{int(task.total)}" if task.total else f"{summary.settled}"
+            parts.append(Part(0, Text(f"{done} {self.unit}"), " "))
+            if summary.pending:  # read, their batch being made: the run is not stuck
+                parts.append(Part(5, Text(f"{summary.pending} in progress")))
+            parts.append(Part(1, Text(f"{summary.documents_new + summary.documents_changed} documents")))
+            if summary.failures:
+                parts.append(Part(1, Text(f"{len(summary.failures)} failed", style="red")))
+            rate = summary.settled / max(self.progress.get_time() - (self.first_page or 0), 1.0)
+            parts.append(Part(5, Text(f"{rate:.1f} {self.unit}/s")))
+        parts.append(Part(2, Text(_clock(task.elapsed or 0), style="progress.elapsed")))
+        if summary is not None and task.total and task.time_remaining is not None and not task.finished:
+            parts.append(Part(3, Text(f"{_clock(task.time_remaining)} left", style="progress.remaining")))
+        return run_line(parts, width)
 
     @contextlib.contextmanager
     def running(self) -> Iterator[RunProgress]:
@@ -132,10 +180,65 @@ class RunProgress:
             progress_hooks.remove(self.update)
 
 
+class _RunLineColumn(ProgressColumn):
+    """The run's whole line as one column, so rich never squeezes a part of it to nothing."""
+
+    def __init__(self, display: RunProgress) -> None:
+        super().__init__()
+        self.display = display
+
+    def render(self, task: Task) -> Text:
+        return self.display.line(task, self.display.console.width - 2)  # the spinner and its gap
+
+
+@dataclass(frozen=True)
+class Part:
+    """A piece of the progress line: what it shows, the separator before it, and when it goes (the
+    highest `drop` first) if the line does not fit."""
+
+    drop: int
+    text: Text
+    before: str = " · "
+
+
+def run_line(parts: list[Part], width: int) -> Text:
+    """The parts joined, dropping whole parts (highest `drop` first) until the line fits `width`; a line
+    still too long (a very narrow terminal) is cut with an ellipsis."""
+    kept = list(parts)
+    while len(kept) > 1 and _joined(kept).cell_len > width:
+        kept.remove(max(kept, key=lambda part: part.drop))
+    line = _joined(kept)
+    line.truncate(max(width, 1), overflow="ellipsis")
+    return line
+
+
+def _joined(parts: list[Part]) -> Text:
+    line = Text()
+    for n, part in enumerate(parts):
+        line.append_text(Text(part.before) + part.text if n else part.text)
+    return line
+
+
+BAR_WIDTH = 12
+
+
+def _bar(done: float, total: float) -> Text:
+    filled = round(BAR_WIDTH * min(done / total, 1.0)) if total else 0
+    return Text.assemble(("━" * filled, "bar.complete"), ("━" * (BAR_WIDTH - filled), "bar.back"))
+
+
+def _clock(seconds: float) -> str:
+    """0:07, 12:30, 1:02:03."""
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 def run_result(summary: pipeline.RunSummary) -> dict:
-    """What a run returns (a flow run's result; the CLI's --json keys): its `runs` row and two more counts."""
+    """What a run returns (a flow run's result; the CLI's --json keys): its `runs` row, more counts, and
+    `inputs`: what became of every input (pipeline.OUTCOMES), adding up to its `total`."""
     return summary.run_row() | {"pages_unchanged": summary.pages_unchanged, "pages_fresh": summary.pages_fresh,
-                                "indicators_loaded": summary.indicators_loaded}
+                                "indicators_loaded": summary.indicators_loaded, "inputs": summary.input_counts()}
 
 
 def run_report(db_path: Path, run_id: str) -> dict:
@@ -165,19 +268,46 @@ def run_report(db_path: Path, run_id: str) -> dict:
     return run | {"warehouse": str(db_path), "documents": documents}
 
 
-def _fresh_note(fresh: int) -> str:
-    return f" ({fresh} still fresh, not requested)" if fresh else ""
+# How a summary names each outcome of an input: (one, many).
+OUTCOME_WORDS = {
+    "document_new": ("new document", "new documents"),
+    "document_changed": ("changed document", "changed documents"),
+    "copy_merged": ("copy merged", "copies merged"),
+    "unchanged": ("unchanged", "unchanged"),
+    "fresh": ("still fresh (not asked)", "still fresh (not asked)"),
+    "not_report": ("not a report", "not reports"),
+    "failed": ("failed", "failed"),
+    "blocked": ("blocked", "blocked"),
+    "listing": ("listing page", "listing pages"),
+    "report_part": ("later page of a report", "later pages of reports"),
+    "robots": ("robots.txt", "robots.txt"),
+    "pending": ("not processed", "not processed"),
+}
+
+
+def inputs_line(inputs: dict[str, int], unit: str) -> str:
+    """`40 files → 37 new documents, 1 copy merged, 2 not reports`: every input in one bucket."""
+    total = inputs.get("total", 0)
+    buckets = [f"{n} {OUTCOME_WORDS[key][n != 1]}" for key, n in inputs.items() if key != "total" and n]
+    return f"{total} {unit} → {', '.join(buckets) or 'nothing'}"
 
 
 def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Callable[[list[str], list[tuple], str], str],
-                 seconds: float) -> str:
-    """A short human summary: counts, documents by level and plan year, failed pages and where to look."""
+                 seconds: float, unit: str = "pages") -> str:
+    """A short human summary: what became of every input, counts, documents by level and plan year, failed
+    pages and where to look. `unit` names the inputs (`files` for a folder of saved files)."""
     flow = report.get("flow", "run")
-    lines = [f"{flow} finished in {_duration(seconds)}: {report.get('pages_seen', 0)} pages seen, "
-             f"{report.get('pages_fetched', 0)} fetched, {report.get('pages_unchanged', 0)} unchanged"
-             f"{_fresh_note(report.get('pages_fresh', 0))}, "
-             f"{report.get('errors', 0)} failed; "
-             f"documents {report.get('documents_new', 0)} new, {report.get('documents_changed', 0)} changed"]
+    inputs = report.get("inputs") or {}
+    head = f"{flow} finished in {_duration(seconds)}"
+    lines = [f"{head}: {inputs_line(inputs, unit)}" if inputs.get("total") else head]
+    if flow != "reprocess":
+        lines.append(f"pages: {report.get('pages_seen', 0)} seen, {report.get('pages_fetched', 0)} fetched, "
+                     f"{report.get('pages_unchanged', 0)} unchanged, {report.get('errors', 0)} failed · "
+                     f"documents: {report.get('documents_new', 0)} new, {report.get('documents_changed', 0)} changed · "
+                     f"indicators: {report.get('indicators_loaded', 0)}")
+    else:
+        lines.append(f"documents: {report.get('documents_new', 0)} new, {report.get('documents_changed', 0)} rebuilt · "
+                     f"indicators: {report.get('indicators_loaded', 0)}")
     if "flow_run_id" in report and report["flow_run_id"] is None:
         lines.append(f"nothing new: all {report.get('pages_unchanged', 0)} saved files are loaded as they are; "
                      "no Prefect flow run was started")
@@ -200,6 +330,10 @@ def summary_text(report: dict, failures: list[tuple[str, str]], format_rows: Cal
             lines.append(f"  … and {len(failures) - FAILED_SHOWN} more")
         query = "SELECT url, error FROM pages WHERE error IS NOT NULL ORDER BY fetched_at DESC"
         lines.append(f"  all of them: govreports sql {shlex.quote(query)} --db {shlex.quote(report['warehouse'])}")
+    if inputs.get("not_report"):
+        query = "SELECT url, reason FROM skipped_links ORDER BY first_seen DESC"
+        lines += ["", f"not reports ({inputs['not_report']}), each with why: "
+                      f"govreports sql {shlex.quote(query)} --db {shlex.quote(report['warehouse'])}"]
     lines += ["", f"warehouse: {report['warehouse']}"]
     return "\n".join(lines)
 

@@ -183,8 +183,32 @@ def inspect_command(targets: list[str], *, as_json: bool, content_selector: str 
     return 1 if failed else 0
 
 
+QUALIFIER_MARKS = {"exact": "", "about": "≈", "at_least": "≥", "at_most": "≤", "range": ""}
+
+
+def indicator_lines(indicators: list[dict[str, Any]]) -> list[str]:
+    """One aligned line per indicator: code, basis, metric, years, value with unit, the start of its evidence."""
+    rows = []
+    for row in indicators:
+        years = str(row["period_start"]) if row["period_start"] == row["period_end"] \
+            else f"{row['period_start']}-{row['period_end']}"
+        value = f"{QUALIFIER_MARKS.get(row['qualifier'], '')}{_number(row['value'])}"
+        if row.get("value_high") is not None:
+            value += f"–{_number(row['value_high'])}"
+        estimate = " (预计)" if row.get("is_estimate") else ""
+        rows.append((row["indicator"], row["basis"], row["metric"], years, f"{value} {row['unit']}{estimate}",
+                     row["evidence"][:40]))
+    widths = [max((len(r[i]) for r in rows), default=0) for i in range(5)]
+    return ["  ".join(cell.ljust(w) for cell, w in zip(r[:5], widths)) + "  " + r[5] for r in rows]
+
+
+def _number(value: float) -> str:
+    """1.2e11 CNY reads as 120,000,000,000; 6.5 as 6.5; 7.0 as 7."""
+    return f"{value:,.15g}"
+
+
 def render(result: Inspection, *, text_lines: int = 12) -> str:
-    """A readable summary for a terminal: the main text's first lines, metadata, indicator count."""
+    """A readable summary for a terminal: metadata, the indicators, the main text's first lines."""
     where = result.source.get("url") or result.source.get("path")
     meta = result.metadata
     lines = [
@@ -197,6 +221,7 @@ def render(result: Inspection, *, text_lines: int = 12) -> str:
         f"delivered:  {meta.get('delivered_on') or '-'}  speaker: {meta.get('speaker') or '-'}",
         f"indicators: {len(result.indicators)}",
     ]
+    lines += [f"  {line}" for line in indicator_lines(result.indicators)]
     text = result.text.splitlines()
     lines.append(f"main text ({len(text)} lines, {len(result.text)} chars):")
     lines += [f"  {line[:100]}" for line in text[:text_lines]]

@@ -20,6 +20,7 @@ import signal
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -35,7 +36,7 @@ from tasks.decoding import PAGE_SIZE_CAP
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, crawl
-from tasks.parse import ParseError
+from tasks.parse import LOCAL_SUFFIXES, ParseError
 from tasks.records import Analysis, Copy, Known, LoadedDocument, PageFetch, ReportPage, Skip, TermCounts
 from tasks import segment
 from tasks.sources import Site
@@ -49,9 +50,14 @@ log = logging.getLogger("govreports.pipeline")
 LOAD_ATTEMPTS = 3
 LOAD_RETRY_SECONDS = 10.0
 
-LOCAL_SUFFIXES = {".html", ".htm", ".txt", ".pdf", ".docx"}
 
 StageRunner = Callable[..., Any]  # runner(name, fn, *args) -> fn(*args)
+
+# What became of an input (a saved file or a fetched page): each lands in exactly one, so they add up to the
+# inputs. A report's canonical copy makes a new or changed document; another copy of it is merged into it.
+OUTCOMES = ("document_new", "document_changed", "copy_merged", "unchanged", "fresh", "not_report", "failed",
+            "blocked", "listing", "report_part", "robots", "pending")
+_ROLE_OUTCOMES = {"listing": "listing", "robots": "robots", "part": "report_part", "attachment": "report_part"}
 
 
 def run_inline(name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -75,6 +81,8 @@ class RunSummary:
     indicators_loaded: int = 0
     new_documents: list[dict] = field(default_factory=list)
     robots_ok: int = 0  # robots.txt answers among the fetched/unchanged pages: not report content
+    outcomes: dict[str, str] = field(default_factory=dict)  # input url -> what became of it (OUTCOMES)
+    pending: int = 0  # inputs fetched whose outcome waits for their batch to load (the rest are settled)
 
     @property
     def nothing_fetched(self) -> bool:
@@ -100,6 +108,48 @@ class RunSummary:
             self.pages_fetched += 1
         if fetch.role == "robots" and not fetch.error:
             self.robots_ok += 1
+        self._settle(fetch.url, _outcome(fetch))
+
+    def _settle(self, url: str, outcome: str) -> None:
+        self.pending += (outcome == "pending") - (self.outcomes.get(url) == "pending")
+        self.outcomes[url] = outcome
+
+    @property
+    def settled(self) -> int:
+        """Pages seen whose outcome is known: what a progress bar counts (a reprocess has none pending)."""
+        return self.pages_seen - self.pending
+
+    def skip(self, url: str, reason: str) -> None:
+        """A page that is not a report (or a link not followed: not an input, only listed)."""
+        self.skipped.append((url, reason))
+        if url in self.outcomes:
+            self._settle(url, "not_report")
+
+    def loaded(self, docs: list[load.LoadedDocument], counts: load.LoadCounts) -> None:
+        """Each of this run's copies in a loaded batch: its document's canonical copy, or merged into it."""
+        for doc in docs:
+            written = counts.written.get(doc.doc_id)
+            for copy, _ in doc.sources:
+                if "doc_id" in copy.extra:  # loaded by an earlier run: not an input of this one
+                    continue
+                if copy.url != doc.canonical.url:
+                    self._settle(copy.url, "copy_merged")
+                else:
+                    self._settle(copy.url, f"document_{written}" if written else "unchanged")
+
+    def input_counts(self) -> dict[str, int]:
+        """How many inputs the run had (`total`) and how many ended each way (only the outcomes that occurred)."""
+        counts = Counter(self.outcomes.values())
+        return {"total": len(self.outcomes)} | {outcome: counts[outcome] for outcome in OUTCOMES if counts[outcome]}
+
+
+def _outcome(fetch: PageFetch) -> str:
+    """An input's outcome as far as its fetch tells; a fetched report's is settled when it loads (`pending` until)."""
+    if fetch.error:
+        return "blocked" if fetch.error.startswith("blocked:") else "failed"
+    if fetch.not_modified:
+        return "fresh" if fetch.fresh else "unchanged"
+    return _ROLE_OUTCOMES.get(fetch.role, "pending")
 
 
 # Called with the live summary after every page and every loaded batch (the CLI's progress display).
@@ -469,7 +519,7 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
                 _progress(summary)
                 fetches.append(item)
             elif isinstance(item, Skip):
-                summary.skipped.append((item.url, item.reason))
+                summary.skip(item.url, item.reason)
             elif item.changed:
                 reports.append(item)
             if len(reports) >= batch_size:
@@ -509,7 +559,9 @@ def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetc
         made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches)
     else:  # only page rows to write, without a task run of its own (a no-op run's only batch)
         made, docs, counts = MadeCopies(), [], load_with_retries(db_path, ready.fetches, [])
-    summary.skipped.extend((s.url, s.reason) for s in made.skips)
+    for skip in made.skips:
+        summary.skip(skip.url, skip.reason)
+    summary.loaded(docs, counts)
     summary.documents_new += counts.documents_new
     summary.documents_changed += counts.documents_changed
     summary.indicators_loaded += counts.indicators_loaded

@@ -18,6 +18,7 @@ from typing import NamedTuple
 
 import charset_normalizer
 import numpy as np
+import yaml
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from tasks.records import PageText
@@ -147,6 +148,9 @@ def _sniff(data: bytes) -> tuple[str, str]:
 
 # --- dispatch ---------------------------------------------------------------------
 
+# The saved files a --from-dir run reads, by suffix (lower case); Markdown copies are read as plain text.
+LOCAL_SUFFIXES = frozenset({".html", ".htm", ".txt", ".md", ".pdf", ".docx"})
+
 
 _NOT_TEXT_TYPES = ("image/", "audio/", "video/", "font/", "application/zip", "application/x-rar",
                    "application/x-7z", "application/vnd.ms-excel", "application/vnd.openxmlformats-officedocument.spreadsheetml")
@@ -168,7 +172,7 @@ def document_kind(data: bytes, url: str, content_type: str | None) -> str:
         return "doc"
     if ctype.startswith(_NOT_TEXT_TYPES) or _looks_binary(data):
         return "binary"
-    if ctype == "text/plain" or path.endswith(".txt"):
+    if ctype == "text/plain" or path.endswith((".txt", ".md")):
         return "txt"
     return "html"
 
@@ -205,11 +209,11 @@ def parse_document(
 
 
 def read_local_file(path: Path, data: bytes | None = None) -> PageText:
-    """Parse a local .html/.htm/.txt/.pdf/.docx file (for --from-dir); `data`: its bytes when read already
-    (the bytes archived, so the text parsed is the archived version's)."""
+    """Parse a local .html/.htm/.txt/.md/.pdf/.docx file (for --from-dir; Markdown is read as plain text);
+    `data`: its bytes when read already (the bytes archived, so the text parsed is the archived version's)."""
     path = Path(path)
     suffix = path.suffix.lower()
-    if suffix not in (".html", ".htm", ".txt", ".pdf", ".docx"):
+    if suffix not in LOCAL_SUFFIXES:
         raise ParseError(f"unsupported file type {suffix or '(none)'}: {path.name}")
     return parse_document(path.read_bytes() if data is None else data, url=path.resolve().as_uri(),
                           content_type=None, charset=None)
@@ -219,8 +223,30 @@ def read_local_file(path: Path, data: bytes | None = None) -> PageText:
 
 
 def parse_text(text: str, *, url: str) -> PageText:
+    """A plain-text or Markdown copy: its lines, and its title from YAML front matter, else its first line."""
+    front, text = split_front_matter(text)
     lines = tuple(line.strip() for line in text.splitlines() if line.strip())
-    return PageText(url=url, title=lines[0] if lines else None, lines=lines)
+    title = front.get("title")
+    title = str(title).strip() if title is not None and str(title).strip() else None
+    return PageText(url=url, title=title or (lines[0] if lines else None), lines=lines)
+
+
+_FRONT_MATTER = re.compile(r"\A\ufeff?---[ \t]*\r?\n(.*?)^---[ \t]*$\r?\n?", re.DOTALL | re.MULTILINE)
+
+
+def split_front_matter(text: str) -> tuple[dict, str]:
+    """YAML front matter (`---` lines around `title: …`, as edited copies and Markdown files start) and the
+    text after it. Front matter that is not a YAML mapping is left in the text, as lines like any other."""
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        return {}, text
+    try:
+        front = yaml.safe_load(match.group(1))
+    except yaml.YAMLError:
+        return {}, text
+    if not isinstance(front, dict):
+        return {}, text
+    return front, text[match.end():]
 
 
 def parse_pdf(data: bytes, *, url: str, cap: int = INFLATE_CAP) -> PageText:

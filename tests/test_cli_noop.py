@@ -66,7 +66,7 @@ def test_a_second_identical_run_starts_no_flow_run_and_changes_no_row(prefect_ha
 
     status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(db))
     assert status == 0 and err == ""
-    assert "2 pages seen, 0 fetched, 2 unchanged, 0 failed" in out
+    assert ": 2 files → 2 unchanged\n" in out and "pages: 2 seen, 0 fetched, 2 unchanged, 0 failed" in out
     assert "nothing new: all 2 saved files are loaded as they are; no Prefect flow run was started" in out
 
 

@@ -483,7 +483,7 @@ def test_a_304_on_a_known_report_reads_no_archived_bytes(web, tmp_path, monkeypa
         # pages committed but no document yet (a kill between two batches): the report must be assembled again
         assert load.known_pages(con)[host.url("/r.html")].parts is None
         for report in of(first, ReportPage):
-            con.execute("INSERT INTO document_sources VALUES (?, ?, 'gov', 'official', ?, 1.0, now(), now())",
+            con.execute("INSERT INTO document_sources VALUES (?, ?, 'gov', 'official', ?, 1.0, now(), now(), NULL)",
                         [report.url, report.url, report.raw_sha256s[0]])
         known = load.known_pages(con)
     assert known[host.url("/r.html")].parts == ((host.url("/r_1.html"), "part", 1, True),)

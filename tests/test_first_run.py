@@ -164,9 +164,10 @@ def test_backfill_shows_progress_and_a_summary_then_json_without_chatter(prefect
             "COLUMNS": "160", "TERM": "xterm", "PYTHONPATH": str(ROOT)}
     status, screen = _run_on_a_terminal(_cli(["backfill", "--from-dir", str(saved), "--db", str(db_path)]), env)
     assert status == 0, screen
-    assert "pages/s" in screen  # the live display was drawn
+    assert "files/s" in screen  # the live display was drawn
     summary = screen[screen.index("backfill finished in"):]
-    assert "5 pages seen, 5 fetched" in summary and "documents 5 new, 0 changed" in summary
+    assert ": 5 files → 5 new documents" in summary
+    assert "pages: 5 seen, 5 fetched" in summary and "documents: 5 new, 0 changed" in summary
     assert "level" in summary and "plan_year" in summary and f"warehouse: {db_path}" in summary
     assert not [word for word in CHATTER if word in screen], screen
 

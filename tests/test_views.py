@@ -93,9 +93,9 @@ def build_sample_warehouse(path: Path) -> None:
     add_segmentation(con, "d2018", 800, {"生态环境": 2, "数字经济": 8, "大数据": 2, "发展": 25})
     add_segmentation(con, "n2018", 5000, {"创新": 40, "生态文明": 10})
     con.execute("INSERT INTO document_sources VALUES ('d2018', 'http://www.yueyanglou.gov.cn/2018.html', "
-                "'岳阳楼区人民政府', 'official', 'a', 1.0, ?, ?)", [LOADED, LOADED])
+                "'岳阳楼区人民政府', 'official', 'a', 1.0, ?, ?, NULL)", [LOADED, LOADED])
     con.execute("INSERT INTO document_sources VALUES ('d2018', 'http://www.laomi.example/2018.html', "
-                "'老秘网', 'mirror', 'b', 0.97, ?, ?)", [LOADED, LOADED])
+                "'老秘网', 'mirror', 'b', 0.97, ?, ?, NULL)", [LOADED, LOADED])
     con.execute("INSERT INTO runs VALUES ('r1', 'backfill', ?, ?, 10, 8, 3, 0, 0)", [LOADED, LOADED])
     con.close()
 

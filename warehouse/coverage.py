@@ -93,6 +93,8 @@ def _under(rows: list[tuple], root: str) -> list[tuple]:
 
 def render_table(matrix: Matrix) -> str:
     """The matrix for a terminal: one mark per region and year, counts per row and per column."""
+    if not matrix.regions:
+        return "(0 rows): no region in this selection (--under, --level)"
     name_width = max([_width(name) for _, name, _ in matrix.regions] + [_width("region")])
     head = f"{'code':<6}  {_pad('region', name_width)}  {'level':<8}"
     cell = max(4, max(len(str(matrix.listed(year))) for year in matrix.years))

@@ -1,12 +1,18 @@
 """Export every table and view of the warehouse for pandas, R and Stata.
 
 Parquet and CSV are written by DuckDB itself (COPY), which streams and keeps
-types. Stata goes through pandas `to_stata(version=118)`, the first .dta
-format with UTF-8 text, after turning columns into types Stata can hold.
+types. A CSV file has no types, and a reader guessing them turns the region
+code 000000 into 0 and 110000 into 110000.0 once a column has gaps: so each
+`<name>.csv` gets a `<name>.schema.json` beside it, a Frictionless Table Schema
+(https://specs.frictionlessdata.io/table-schema/) naming every column's type,
+from which a reader takes its dtypes (docs/queries.md shows pandas and R).
+Stata goes through pandas `to_stata(version=118)`, the first .dta format with
+UTF-8 text, after turning columns into types Stata can hold.
 """
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import duckdb
@@ -51,6 +57,23 @@ def _copy(con: duckdb.DuckDBPyConnection, name: str, path: Path, options: str) -
     con.execute(f"COPY (SELECT * FROM {_quote_identifier(name)}) TO {_quote_literal(str(path))} ({options})")
 
 
+# DuckDB type (its name up to the first parenthesis) -> Table Schema type; anything else (lists, structs,
+# blobs) is written as DuckDB prints it, so it is `string` to a reader.
+SCHEMA_TYPES = {
+    "VARCHAR": "string", "BOOLEAN": "boolean", "DATE": "date", "TIMESTAMP": "datetime",
+    "TIMESTAMP WITH TIME ZONE": "datetime", "TIME": "time", "DOUBLE": "number", "FLOAT": "number",
+    "DECIMAL": "number", "TINYINT": "integer", "SMALLINT": "integer", "INTEGER": "integer", "BIGINT": "integer",
+    "HUGEINT": "integer", "UTINYINT": "integer", "USMALLINT": "integer", "UINTEGER": "integer", "UBIGINT": "integer",
+}
+
+
+def table_schema(con: duckdb.DuckDBPyConnection, name: str) -> dict:
+    """A relation's columns as a Table Schema: name, type, and the DuckDB type it came from."""
+    columns = con.execute(f"DESCRIBE SELECT * FROM {_quote_identifier(name)}").fetchall()
+    return {"fields": [{"name": column, "type": SCHEMA_TYPES.get(kind.split("(")[0], "string"), "duckdb_type": kind}
+                       for column, kind, *_ in columns]}
+
+
 def _stata_names(columns: list[str]) -> list[str]:
     """Column names cut to Stata's 32 characters, kept unique."""
     names: list[str] = []
@@ -91,7 +114,8 @@ def _write_dta(con: duckdb.DuckDBPyConnection, name: str, path: Path) -> None:
 
 
 def export(db_path: str, fmt: str, out_dir: str) -> list[Path]:
-    """Write every table and view of the warehouse at `db_path` to `out_dir` as `fmt`; returns the files."""
+    """Write every table and view of the warehouse at `db_path` to `out_dir` as `fmt`; returns the data files
+    (a CSV file's `<name>.schema.json` is written beside it)."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r}; expected one of {', '.join(FORMATS)}")
     target = Path(out_dir)
@@ -104,6 +128,8 @@ def export(db_path: str, fmt: str, out_dir: str) -> list[Path]:
                 _copy(con, name, path, "FORMAT parquet")
             elif fmt == "csv":
                 _copy(con, name, path, "FORMAT csv, HEADER true")  # DuckDB writes UTF-8
+                schema = json.dumps(table_schema(con, name), ensure_ascii=False, indent=1)
+                (target / f"{name}.schema.json").write_text(schema + "\n", encoding="utf-8")
             else:
                 _write_dta(con, name, path)
             written.append(path)

@@ -15,8 +15,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 import duckdb
 import numpy as np
@@ -30,6 +31,7 @@ class LoadCounts:
     documents_new: int = 0
     documents_changed: int = 0
     indicators_loaded: int = 0
+    written: dict[str, str] = field(default_factory=dict)  # doc_id -> "new" | "changed", the documents written
 
 
 def _now() -> dt.datetime:
@@ -276,7 +278,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
             sources_changed = True
             sources[copy.url] = (copy.raw_sha256, similarity)
             source_rows[(doc.doc_id, copy.url)] = (doc.doc_id, copy.url, copy.source_name, copy.authority,
-                                                   copy.raw_sha256, similarity, now, now)
+                                                   copy.raw_sha256, similarity, now, now, local_path(copy.url))
         existing = versions.get(doc.doc_id)
         if existing == doc.extractor_version and not sources_changed and not doc.replaces - {doc.doc_id}:
             continue
@@ -284,6 +286,7 @@ def load_documents(con: duckdb.DuckDBPyConnection, docs: list[LoadedDocument]) -
             counts.documents_new += 1
         else:
             counts.documents_changed += 1
+        counts.written[doc.doc_id] = "new" if existing is None else "changed"
         counts.indicators_loaded += len(doc.indicators)
         pending[doc.doc_id] = doc
     _upsert(con, "document_sources", SOURCE_COLUMNS, list(source_rows.values()), held, """
@@ -331,8 +334,14 @@ DOCUMENT_COLUMNS = {
 PAGE_STATUS_COLUMNS = {"url": "string", "ok": "bool", "http_status": "int32", "error": "string", "since": "string"}
 SOURCE_COLUMNS = {
     "doc_id": "string", "url": "string", "source_name": "string", "authority": "string", "copy_sha256": "string",
-    "similarity": "float64", "first_seen": "timestamp[us]", "last_seen": "timestamp[us]",
+    "similarity": "float64", "first_seen": "timestamp[us]", "last_seen": "timestamp[us]", "path": "string",
 }
+
+
+def local_path(url: str) -> str | None:
+    """A saved file's path as its owner reads it (`file:///…/%E4%B8%B9….txt` -> `/…/丹东市_2014.txt`); None for a web page."""
+    parts = urlsplit(url)
+    return unquote(parts.path) if parts.scheme == "file" else None
 SKETCH_COLUMNS = {"doc_id": "string", "sketch": "binary"}
 SEGMENTATION_COLUMNS = {"doc_id": "string", "tokens": "int32", "segmenter": "string", "segmenter_version": "string",
                         "dict_sha256": "string"}
