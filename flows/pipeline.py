@@ -29,6 +29,7 @@ from typing import Any
 import duckdb
 
 from tasks.clean import clean_page
+from tasks.corrections import Correction, Corrections, apply as apply_corrections, corrected_kind
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
 from tasks.discover import report_verdict
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
@@ -153,19 +154,35 @@ def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
 
 # -- stage steps on batches ------------------------------------------------------------------
 
-def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fingerprint | None]:
-    """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped."""
+def _copy_of(report: ReportPage, fingerprinted: bool,
+             corrections: Corrections = Corrections()) -> tuple[Copy | Skip, Fingerprint | None]:
+    """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped.
+
+    A correction of its kind overrules the recognizer (a `report` is loaded whatever the verdict, when
+    it has a body at all); corrections of its region and plan year replace what the text says."""
+    fixes = corrections.for_copy(report.url)
+    if corrected_kind(fixes) == "not_report":
+        return Skip(report.url, _corrected_away(fixes)), None
     verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
-    if verdict is not None:
+    if verdict is not None and corrected_kind(fixes) != "report":
         return Skip(report.url, verdict), None
     clean = clean_page(report.page)
-    if len(clean.body) < MIN_BODY_CHARS:
+    if len(clean.body) < (1 if corrected_kind(fixes) == "report" else MIN_BODY_CHARS):
         return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
-    meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
+    if corrections.by_doc_id:
+        fixes = corrections.for_copy(report.url, doc_id_for(clean.body))
+        if corrected_kind(fixes) == "not_report":
+            return Skip(report.url, _corrected_away(fixes)), None
+    meta = apply_corrections(extract_metadata(clean, url=report.url, site_name=report.page.site_name), fixes)
     copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
     copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
                 clean=clean, meta=meta, raw_sha256=copy_sha)
     return copy, fingerprint(clean.body) if fingerprinted else None
+
+
+def _corrected_away(fixes: dict[str, Correction]) -> str:
+    note = fixes["kind"].note
+    return "not a report: corrected" + (f" ({note})" if note else "")
 
 
 @dataclass(frozen=True)
@@ -185,14 +202,14 @@ def analyse(copy: Copy) -> Analysis:
                     dataclasses.replace(seg, terms={}), load.TermCounts.of(seg.terms))
 
 
-def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
+def _made_copy(report: ReportPage, corrections: Corrections) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
     """A run's whole worker step for one report page: its copy, fingerprint and analysis.
 
     Analysing every copy before dedupe picks the canonical ones wastes the
     analysis of a mirror that loses (~8 ms), but spares a second trip to the
     workers after dedupe, which left a core idle while the batch waited.
     """
-    copy, print_ = _copy_of(report, fingerprinted=True)
+    copy, print_ = _copy_of(report, fingerprinted=True, corrections=corrections)
     return copy, print_, analyse(copy) if isinstance(copy, Copy) else None
 
 
@@ -220,9 +237,10 @@ def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysi
     return batch
 
 
-def start_copies(reports: list[ReportPage]) -> Iterator[tuple[Copy | Skip, Fingerprint | None]]:
+def start_copies(reports: list[ReportPage],
+                 corrections: Corrections = Corrections()) -> Iterator[tuple[Copy | Skip, Fingerprint | None]]:
     """Start cleaning each report page and reading its metadata in the workers; `copies_and_skips` collects them."""
-    return submit(functools.partial(_copy_of, fingerprinted=False), reports)
+    return submit(functools.partial(_copy_of, fingerprinted=False, corrections=corrections), reports)
 
 
 def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> tuple[list[Copy], list[Skip]]:
@@ -255,13 +273,30 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
     return loaded
 
 
+def correct_groups(groups: list[DocumentGroup], lookup: Corrections) -> list[DocumentGroup]:
+    """Each group's canonical copy with the corrections of any of its copies: a document is corrected whichever
+    copy a correction names (a canonical copy that arrived after the correction too)."""
+    if not lookup:
+        return groups
+    for group in groups:
+        fixes = {}
+        for copy, _ in group.members:
+            fixes |= lookup.for_copy(copy.url, copy.extra.get("doc_id"))
+        meta = apply_corrections(group.canonical.meta, fixes)
+        if meta != group.canonical.meta:
+            group.canonical = dataclasses.replace(group.canonical, meta=meta)
+    return groups
+
+
 def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]],
-                    fetches: list[PageFetch]) -> tuple[MadeCopies, list[load.LoadedDocument], load.LoadCounts]:
+                    fetches: list[PageFetch], corrections: Corrections = Corrections(),
+                    ) -> tuple[MadeCopies, list[load.LoadedDocument], load.LoadCounts]:
     """A batch's copies as the workers finish them, grouped with the loaded documents they may be copies
     of, and loaded with the batch's pages. One task run a batch: as two, Prefect's bookkeeping (~0.1 s a
     task run, on cores the workers need) cost a tenth of a run."""
     batch = collect_copies(made)
     groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
+    groups = correct_groups(groups, corrections)
     docs = analyse_groups(groups, batch) if groups else []
     return batch, docs, load_with_retries(db_path, fetches, docs)
 
@@ -431,12 +466,18 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
                  from_dir_authority: str = "mirror", config: FetchConfig | None = None, runner: StageRunner = run_inline,
-                 batch_size: int = 100) -> RunSummary:
-    """Fetch what is new, turn it into documents, load it; returns what happened."""
+                 batch_size: int = 100, corrections: list[Correction] | None = None) -> RunSummary:
+    """Fetch what is new, turn it into documents, load it; returns what happened.
+
+    `corrections`: the run's corrections file (tasks/corrections.py); None applies those the warehouse
+    stores from the last file given."""
+    from flows.corrections import apply_to_warehouse  # it builds on this module (and reprocess)
+
     config = config or FetchConfig()
     summary = RunSummary(flow=flow)
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
     with warehouse_db.writer_lock(db_path):
+        lookup = apply_to_warehouse(db_path, corrections, summary)
         with warehouse_db.connect_writer(db_path) as con:
             sync_topic_terms(con)
             known = load.known_pages(con)
@@ -453,10 +494,10 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             elif item.changed:
                 reports.append(item)
             if len(reports) >= batch_size:
-                batch = _advance(db_path, batch, (fetches, reports), summary, runner)
+                batch = _advance(db_path, batch, (fetches, reports), summary, runner, lookup)
                 fetches, reports = [], []
-        last = _advance(db_path, batch, (fetches, reports), summary, runner)
-        _advance(db_path, last, None, summary, runner)
+        last = _advance(db_path, batch, (fetches, reports), summary, runner, lookup)
+        _advance(db_path, last, None, summary, runner, lookup)
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
             load.record_skips(con, summary.skipped)
@@ -474,19 +515,20 @@ class _Batch:
     made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]
 
     @classmethod
-    def start(cls, fetches: list[PageFetch], reports: list[ReportPage]) -> _Batch:
-        return cls(fetches, len(reports), submit(_made_copy, reports))
+    def start(cls, fetches: list[PageFetch], reports: list[ReportPage], corrections: Corrections) -> _Batch:
+        return cls(fetches, len(reports), submit(functools.partial(_made_copy, corrections=corrections), reports))
 
 
 def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetch], list[ReportPage]] | None,
-             summary: RunSummary, runner: StageRunner) -> _Batch | None:
+             summary: RunSummary, runner: StageRunner, corrections: Corrections) -> _Batch | None:
     """Take `ready` through dedupe and load, having first started the `following` batch in the workers,
     so they make its copies while this process groups and loads (both cores busy). Returns that batch."""
-    started = _Batch.start(*following) if following is not None else None
+    started = _Batch.start(*following, corrections) if following is not None else None
     if ready is None:
         return started
     if ready.reports:
-        made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches)
+        made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches,
+                                    corrections)
     else:  # only page rows to write, without a task run of its own (a no-op run's only batch)
         made, docs, counts = MadeCopies(), [], load_with_retries(db_path, ready.fetches, [])
     summary.skipped.extend((s.url, s.reason) for s in made.skips)
