@@ -162,7 +162,7 @@ def _copy_of(report: ReportPage, fingerprinted: bool,
     it has a body at all); corrections of its region and plan year replace what the text says."""
     fixes = corrections.for_copy(report.url)
     if corrected_kind(fixes) == "not_report":
-        return Skip(report.url, _corrected_away(fixes)), None
+        return Skip(report.url, corrected_away(fixes)), None
     verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
     if verdict is not None and corrected_kind(fixes) != "report":
         return Skip(report.url, verdict), None
@@ -172,7 +172,7 @@ def _copy_of(report: ReportPage, fingerprinted: bool,
     if corrections.by_doc_id:
         fixes = corrections.for_copy(report.url, doc_id_for(clean.body))
         if corrected_kind(fixes) == "not_report":
-            return Skip(report.url, _corrected_away(fixes)), None
+            return Skip(report.url, corrected_away(fixes)), None
     meta = apply_corrections(extract_metadata(clean, url=report.url, site_name=report.page.site_name), fixes)
     copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
     copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
@@ -180,7 +180,7 @@ def _copy_of(report: ReportPage, fingerprinted: bool,
     return copy, fingerprint(clean.body) if fingerprinted else None
 
 
-def _corrected_away(fixes: dict[str, Correction]) -> str:
+def corrected_away(fixes: dict[str, Correction]) -> str:
     note = fixes["kind"].note
     return "not a report: corrected" + (f" ({note})" if note else "")
 
