@@ -253,3 +253,32 @@ def test_review_needs_a_warehouse_and_a_positive_limit(capsys, tmp_path):
     assert status == 1 and "no warehouse at" in one_line(err)
     status, _, err = run(capsys, "review", "--db", str(tmp_path / "none.duckdb"), "--limit", "0")
     assert status == 2 and one_line(err) == "govreports: error: --limit must be at least 1"
+
+
+def test_the_command_and_the_prefect_flow_apply_the_working_directorys_file(prefect_harness, capsys, tmp_path, saved,
+                                                                            monkeypatch):
+    db = tmp_path / "w.duckdb"
+    monkeypatch.chdir(tmp_path)
+    write(tmp_path / "corrections.csv", f"saved/{SHENHE},region_code,210102,speaks as 和平区")
+    status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(db), "--json")
+    assert status == 0, err
+    assert json.loads(out)["flow_run_id"] is not None  # a Prefect flow run, given the file the command found
+    assert document(db, SHENHE)[:2] == ("210102", "和平区")
+    before = snapshot(db)
+
+    status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(db), "--json")
+    assert status == 0 and json.loads(out)["flow_run_id"] is None and snapshot(db) == before  # nothing new
+
+    # a changed file and no changed page: still no flow run, the document is rebuilt before anything is read
+    other = write(tmp_path / "other.csv", f"saved/{SHENHE},region_code,210104,大东区 after all")
+    status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(db), "--json",
+                           "--corrections", str(other))
+    summary = json.loads(out)
+    assert status == 0 and summary["flow_run_id"] is None and summary["documents_changed"] == 1
+    assert document(db, SHENHE)[:2] == ("210104", "大东区")
+
+    from flows import prefect_flows
+
+    result = prefect_flows.reprocess(db=str(db), corrections=str(tmp_path / "corrections.csv"))
+    assert result["documents_changed"] == len(SEEDS)
+    assert document(db, SHENHE)[:2] == ("210102", "和平区")
