@@ -22,8 +22,9 @@ from warehouse import db as warehouse_db
 # How much a rule says on its own, weakest first; a tie-breaker after confidence. A rule not named here
 # (a new one) ranks in the middle, a decision with no rule recorded lowest.
 RULE_STRENGTH = {
-    None: 0, "mentions": 1, "most named": 1, "header": 1, "title": 2, "site code": 2, "children named": 3,
-    "session line": 4, "self-named opening": 5, "correction": 9,
+    None: 0, "named most": 1, "years stated": 1, "header": 2, "title": 2, "site code": 2, "children named": 3,
+    "headings": 3, "session line": 4, "delivery month": 4, "self-named opening": 5, "delivery date": 5,
+    "correction": 9,
 }
 UNKNOWN_RULE_STRENGTH = 3
 FIELDS = ("region_code", "plan_year", "kind")
