@@ -158,26 +158,33 @@ def _copy_of(report: ReportPage, fingerprinted: bool,
              corrections: Corrections = Corrections()) -> tuple[Copy | Skip, Fingerprint | None]:
     """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped.
 
-    A correction of its kind overrules the recognizer (a `report` is loaded whatever the verdict, when
-    it has a body at all); corrections of its region and plan year replace what the text says."""
+    A correction of its kind overrules the recognizer (`report`: loaded whatever the verdict, given a
+    report body); corrections of its region and plan year replace what the text says."""
     fixes = corrections.for_copy(report.url)
     if corrected_kind(fixes) == "not_report":
         return Skip(report.url, corrected_away(fixes)), None
-    verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
-    if verdict is not None and corrected_kind(fixes) != "report":
+    # saved files and archived pages pass the fetcher's check here
+    verdict = None if corrected_kind(fixes) == "report" else report_verdict(report.page)
+    if verdict is not None:
         return Skip(report.url, verdict), None
     clean = clean_page(report.page)
-    if len(clean.body) < (1 if corrected_kind(fixes) == "report" else MIN_BODY_CHARS):
+    if len(clean.body) < MIN_BODY_CHARS:
         return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
-    if corrections.by_doc_id:
-        fixes = corrections.for_copy(report.url, doc_id_for(clean.body))
-        if corrected_kind(fixes) == "not_report":
-            return Skip(report.url, corrected_away(fixes)), None
-    meta = apply_corrections(extract_metadata(clean, url=report.url, site_name=report.page.site_name), fixes)
+    meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
     copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
     copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
                 clean=clean, meta=meta, raw_sha256=copy_sha)
-    return copy, fingerprint(clean.body) if fingerprinted else None
+    return _corrected(copy, corrections, fixes), fingerprint(clean.body) if fingerprinted else None
+
+
+def _corrected(copy: Copy, corrections: Corrections, fixes: dict[str, Correction]) -> Copy | Skip:
+    """The copy with the corrections naming its URL or its body's doc_id; a Skip when one says it is no report."""
+    if corrections.by_doc_id:
+        fixes = corrections.for_copy(copy.url, doc_id_for(copy.clean.body))
+    if corrected_kind(fixes) == "not_report":
+        return Skip(copy.url, corrected_away(fixes))
+    copy.meta = apply_corrections(copy.meta, fixes)
+    return copy
 
 
 def corrected_away(fixes: dict[str, Correction]) -> str:
