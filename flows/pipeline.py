@@ -39,6 +39,7 @@ from tasks.parse import ParseError, parse_document, read_local_file
 from tasks.records import Copy, Indicator
 from tasks import segment
 from tasks.sources import Site
+from warehouse import corrections as stored_corrections
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.claims import record_report_claims
@@ -509,6 +510,8 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
         with warehouse_db.connect_writer(db_path) as con:
             load.record_skips(con, summary.skipped)
             record_report_claims(con, archive)  # so coverage tells a failed region-year from a missing one
+            # the corrections with every copy of the documents they name, those this run loaded too
+            stored_corrections.save(con, stored_corrections.resolve(con, corrections))
             load.record_run(con, summary.run_row())
     return summary
 

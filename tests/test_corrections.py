@@ -144,6 +144,20 @@ def test_corrections_survive_reruns_and_reprocess_and_are_undone_when_dropped(tm
     assert query(db, "SELECT count(*) FROM skipped_links")[0][0] == 0
 
 
+def test_corrections_given_to_the_first_run_name_every_copy_and_a_second_run_changes_no_row(tmp_path, saved):
+    db = tmp_path / "w.duckdb"
+    (saved / "mirror").mkdir()
+    shutil.copy(saved / SHENHE, saved / "mirror" / "copy.txt")
+    corrections = write(saved / "corrections.csv", "mirror/copy.txt,region_code,210102,")  # relative to the file
+    backfill(db, saved, corrections)
+    assert query(db, "SELECT region_code, source_count, corrected FROM documents WHERE region_code LIKE '2101%'") \
+        == [("210102", 2, True)]
+    assert len(query(db, "SELECT urls FROM corrections")[0][0]) == 2
+    first = snapshot(db)
+    again = backfill(db, saved, corrections)
+    assert (again.documents_new, again.documents_changed) == (0, 0) and snapshot(db) == first
+
+
 def test_a_correction_names_every_copy_of_a_crawled_document_and_needs_no_network(tmp_path, sample_site):
     db = tmp_path / "w.duckdb"
     sites = load_sources(str(sample_site.write_sources(tmp_path / "s.yaml")))
