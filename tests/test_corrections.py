@@ -296,3 +296,20 @@ def test_the_command_and_the_prefect_flow_apply_the_working_directorys_file(pref
     result = prefect_flows.reprocess(db=str(db), corrections=str(tmp_path / "corrections.csv"))
     assert result["documents_changed"] == len(SEEDS)
     assert document(db, SHENHE)[:2] == ("210102", "和平区")
+
+
+def test_kind_report_loads_a_page_the_recognizer_refused(tmp_path):
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    page = folder / "budget-heading.txt"  # a work report under a budget report's heading: refused as a budget report
+    page.write_text("关于2023年预算执行情况和2024年预算草案的报告\n" + SEEDS[2].read_text(encoding="utf-8"), encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    backfill(db, folder, None)
+    assert query(db, "SELECT reason FROM skipped_links") == [("not a report: budget report",)]
+    assert query(db, "SELECT count(*) FROM documents")[0][0] == 0
+
+    summary = backfill(db, folder, write(tmp_path / "c.csv", f"{page},kind,report,the 区政府's own report"))
+    assert summary.documents_new == 1 and summary.pages_fetched == 0
+    assert query(db, "SELECT region_code, plan_year, corrected, kind_rule, kind_evidence FROM documents") == \
+        [("210204", 2023, True, "correction", "the 区政府's own report")]
+    assert query(db, "SELECT count(*) FROM skipped_links")[0][0] == 0
