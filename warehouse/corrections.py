@@ -54,21 +54,7 @@ def resolve(con: duckdb.DuckDBPyConnection, given: list[Correction] | None) -> R
     """The corrections to apply (`given`, else the stored ones), each with the copies and documents it names."""
     stored = stored_corrections(con)
     active = given if given is not None else [correction for correction, _ in stored.values()]
-    named: dict[str, list[tuple[str, str]]] = {}
-    for match, url, doc_id in con.execute(
-        """
-        WITH names AS (
-            SELECT doc_id, doc_id AS name FROM documents
-            UNION ALL SELECT doc_id, old_doc_id FROM doc_aliases
-            UNION ALL SELECT doc_id, url FROM document_sources
-        )
-        SELECT DISTINCT n.name, s.url, s.doc_id
-        FROM names AS n JOIN document_sources AS s ON s.doc_id = n.doc_id
-        WHERE n.name IN (SELECT unnest(?))
-        """,
-        [sorted({c.match for c in active})],
-    ).fetchall():
-        named.setdefault(match, []).append((url, doc_id))
+    named = _copies_named(con, {c.match for c in active}) if active else {}
     urls: dict[tuple[str, str], set[str]] = {}
     doc_ids: dict[tuple[str, str], set[str]] = {}
     for correction in active:
@@ -87,6 +73,26 @@ def resolve(con: duckdb.DuckDBPyConnection, given: list[Correction] | None) -> R
         if correction.key not in stored or stored[correction.key][0].value != correction.value:
             resolved.changed_urls |= urls[correction.key]
     return resolved
+
+
+def _copies_named(con: duckdb.DuckDBPyConnection, names: set[str]) -> dict[str, list[tuple[str, str]]]:
+    """Each name (a doc_id, an old doc_id, a copy's URL) with every copy (url, doc_id) of the document it names."""
+    named: dict[str, list[tuple[str, str]]] = {}
+    for name, url, doc_id in con.execute(
+        """
+        WITH names AS (
+            SELECT doc_id, doc_id AS name FROM documents
+            UNION ALL SELECT doc_id, old_doc_id FROM doc_aliases
+            UNION ALL SELECT doc_id, url FROM document_sources
+        )
+        SELECT DISTINCT n.name, s.url, s.doc_id
+        FROM names AS n JOIN document_sources AS s ON s.doc_id = n.doc_id
+        WHERE n.name IN (SELECT unnest(?))
+        """,
+        [sorted(names)],
+    ).fetchall():
+        named.setdefault(name, []).append((url, doc_id))
+    return named
 
 
 def save(con: duckdb.DuckDBPyConnection, resolved: Resolved) -> None:
