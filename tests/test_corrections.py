@@ -313,3 +313,25 @@ def test_kind_report_loads_a_page_the_recognizer_refused(tmp_path):
     assert query(db, "SELECT region_code, plan_year, corrected, kind_rule, kind_evidence FROM documents") == \
         [("210204", 2023, True, "correction", "the 区政府's own report")]
     assert query(db, "SELECT count(*) FROM skipped_links")[0][0] == 0
+
+
+def test_a_warehouse_from_before_migration_025_gains_the_columns_and_keeps_its_documents(capsys, tmp_path,
+                                                                                         monkeypatch):
+    from tests.conftest import migrations_before
+    from warehouse import db as warehouse_db
+
+    db = tmp_path / "w.duckdb"
+    monkeypatch.setattr(warehouse_db, "MIGRATIONS_DIR", migrations_before(25, tmp_path / "migrations"))
+    row = ("d1", "2019年平舆县政府工作报告", "411723", "平舆县", "驻马店市", "河南省", "county", 2019, 2018, 2018, None,
+           None, "各位代表", 4, "http://127.0.0.1:9/r.html", 1, "2.0.0", "2026-01-01 00:00:00")
+    with warehouse_db.connect_writer(db) as con:
+        con.execute(f"INSERT INTO documents VALUES ({', '.join('?' * len(row))})", row)
+    status, _, err = run(capsys, "review", "--db", str(db))  # read-only: it cannot add the columns itself
+    assert status == 2 and "run `govreports reprocess` on it first" in one_line(err)
+    monkeypatch.undo()
+    with warehouse_db.connect_writer(db):
+        pass
+    assert query(db, "SELECT doc_id, region_code, region_rule, confidence, corrected FROM documents") == \
+        [("d1", "411723", None, None, False)]
+    status, out, _ = run(capsys, "review", "--db", str(db), "--json")
+    assert status == 0 and json.loads(out)["corrections_line"] == "http://127.0.0.1:9/r.html,region_code,411723,checked by hand"
