@@ -1,4 +1,4 @@
-"""The `govreports` command: backfill, scrape, reprocess, sql, export, demo, check-sources.
+"""The `govreports` command: backfill, scrape, reprocess, sql, export, demo, check-sources, inspect, review.
 
 Arguments are checked before any flow starts, so a typo ends in one clear
 line on stderr and a non-zero exit, and changes nothing.
@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 
 import duckdb
 
+from tasks.corrections import CorrectionsError, corrections_file, read_corrections
 from tasks.sources import SourcesError, load_sources, sites_from_urls
 from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
@@ -70,6 +71,16 @@ def build_parser() -> argparse.ArgumentParser:
 
     reprocess = commands.add_parser("reprocess", help="rebuild documents, indicators and terms from the raw archive")
     reprocess.add_argument("--db")
+    for run in (backfill, scrape, reprocess):
+        run.add_argument("--corrections", metavar="FILE",
+                         help="a corrections file, CSV match,field,value,note (default $GOVREPORTS_CORRECTIONS, "
+                              "else corrections.csv here when present, else the corrections the warehouse keeps)")
+
+    review = commands.add_parser("review", help="the documents whose region, plan year or kind rests on the "
+                                                "weakest evidence, most doubtful first")
+    review.add_argument("--db")
+    review.add_argument("--limit", type=int, default=20, help="how many to list (default 20)")
+    review.add_argument("--json", action="store_true", help="one JSON object per document per line")
 
     sql = commands.add_parser("sql", help="ad hoc SQL on a read-only connection")
     sql.add_argument("query")
@@ -138,6 +149,8 @@ def _check_run_arguments(args: argparse.Namespace) -> None:
         load_sources(args.sources)
     if args.command == "backfill" and not (args.url or args.sources or args.from_dir):
         raise UsageError("backfill needs --url, --sources or --from-dir")
+    args.corrections_path = corrections_file(args.corrections)
+    args.corrections_rows = read_corrections(args.corrections_path) if args.corrections_path else None
     warehouse_db.check_writable(_db(args))
 
 
@@ -314,7 +327,7 @@ def _run_here(args: argparse.Namespace, db_path: Path) -> tuple[dict, list[tuple
     from flows.pipeline import run_pipeline
 
     summary = run_pipeline(flow="backfill", db_path=db_path, sites=[], from_dir=Path(args.from_dir),
-                           from_dir_authority=args.authority)
+                           from_dir_authority=args.authority, corrections=args.corrections_rows)
     return console.run_result(summary) | {"flow_run_id": None}, summary.failures
 
 
@@ -325,16 +338,17 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
 
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
+    corrections = str(args.corrections_path) if args.corrections_path else None
     with CtrlC(display).armed(), display.running(), heartbeats_only_with_a_server():
         if args.command == "backfill":
             state = prefect_flows.backfill(urls=args.url, sources_file=args.sources, from_dir=args.from_dir,
                                            db=str(db_path), max_pages=args.max_pages, authority=args.authority,
-                                           revalidate=args.revalidate, return_state=True)
+                                           revalidate=args.revalidate, corrections=corrections, return_state=True)
         elif args.command == "scrape":
             state = prefect_flows.scrape(sources_file=args.sources, db=str(db_path), revalidate=args.revalidate,
-                                         return_state=True)
+                                         corrections=corrections, return_state=True)
         else:
-            state = prefect_flows.reprocess(db=str(db_path), return_state=True)
+            state = prefect_flows.reprocess(db=str(db_path), corrections=corrections, return_state=True)
     result = state.result(raise_on_failure=False)
     failures = display.last.failures if display.last else []
     if isinstance(result, prefect_flows.NothingFetched):
@@ -498,11 +512,20 @@ def _run_command(args: argparse.Namespace) -> int:
             print(run_demo())
         elif args.command == "check-sources":
             print(check_sources(args.file))
+        elif args.command == "review":
+            from warehouse.review import ReviewError, review_command
+
+            if args.limit < 1:
+                raise UsageError("--limit must be at least 1")
+            try:
+                print(review_command(_db(args), limit=args.limit, as_json=args.json))
+            except ReviewError as error:
+                raise UsageError(str(error)) from error
         elif args.command == "inspect":
             from flows.inspection import inspect_command
 
             return inspect_command(args.targets, as_json=args.json, content_selector=args.content_selector)
-    except (UsageError, SourcesError) as error:
+    except (UsageError, SourcesError, CorrectionsError) as error:
         print(f"govreports: error: {error}", file=sys.stderr)
         return EXIT_USAGE
     except warehouse_db.WarehouseError as error:

@@ -32,7 +32,8 @@ from tasks.sources import Site, SourcesError, sites_from_urls
 from tasks.walls import WHAT_TO_DO
 
 METADATA_KEYS = ("region_code", "region_name", "level", "plan_year", "review_start", "review_end",
-                 "delivered_on", "speaker")
+                 "delivered_on", "speaker", "region_rule", "region_evidence", "plan_year_rule", "plan_year_evidence",
+                 "kind_rule", "kind_evidence", "confidence", "corrected")
 
 
 class InspectError(Exception):
@@ -219,6 +220,10 @@ def render(result: Inspection, *, text_lines: int = 12) -> str:
         f"region:     {meta.get('region_name') or '-'} ({meta.get('region_code') or '-'}, {meta.get('level') or '-'})",
         f"plan year:  {meta.get('plan_year') or '-'}  reviews {meta.get('review_start') or '-'}–{meta.get('review_end') or '-'}",
         f"delivered:  {meta.get('delivered_on') or '-'}  speaker: {meta.get('speaker') or '-'}",
+        f"why region:    {_evidence(meta, 'region')}",
+        f"why plan year: {_evidence(meta, 'plan_year')}",
+        f"why kind:      {_evidence(meta, 'kind')}",
+        f"confidence: {'-' if meta.get('confidence') is None else format(meta['confidence'], '.2f')}",
         f"indicators: {len(result.indicators)}",
     ]
     lines += [f"  {line}" for line in indicator_lines(result.indicators)]
@@ -231,3 +236,9 @@ def render(result: Inspection, *, text_lines: int = 12) -> str:
     lines.append(f"clean body: {len(body)} paragraphs, {len(result.body)} chars"
                  + (f"; starts: {body[0][:60]}" if body else ""))
     return "\n".join(lines)
+
+
+def _evidence(meta: dict[str, Any], name: str) -> str:
+    """The rule that decided a field and the phrase it read: `session line: 「…」`."""
+    rule, phrase = meta.get(f"{name}_rule"), meta.get(f"{name}_evidence")
+    return f"{rule or '-'}: 「{phrase}」" if phrase else (rule or "-")

@@ -32,6 +32,7 @@ import duckdb
 from flows import lifeline
 from tasks.archive import RawArchive
 from tasks.assemble import failure, make_copy, read_page
+from tasks.corrections import Correction, Corrections, apply as apply_corrections, corrected_away, corrected_kind
 from tasks.decoding import PAGE_SIZE_CAP
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
@@ -40,6 +41,7 @@ from tasks.parse import LOCAL_SUFFIXES, ParseError
 from tasks.records import Analysis, Copy, Known, LoadedDocument, PageFetch, ReportPage, Skip, TermCounts
 from tasks import segment
 from tasks.sources import Site
+from warehouse import corrections as stored_corrections
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.claims import record_report_claims
@@ -221,9 +223,13 @@ def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
 
 # -- stage steps on batches ------------------------------------------------------------------
 
-def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fingerprint | None]:
-    """One report page as a copy (tasks/assemble.py make_copy), with its dedupe fingerprint, or why it is skipped."""
-    copy = make_copy(report)
+def _copy_of(report: ReportPage, fingerprinted: bool,
+             corrections: Corrections = Corrections()) -> tuple[Copy | Skip, Fingerprint | None]:
+    """One report page as a copy (tasks/assemble.py make_copy) with the corrections that name it,
+    with its dedupe fingerprint, or why it is skipped."""
+    copy = make_copy(report, corrections.for_copy(report.url))
+    if isinstance(copy, Copy) and corrections.by_doc_id:
+        copy = _corrected(copy, corrections)
     if not isinstance(copy, Copy) or not fingerprinted:
         return copy, None
     try:
@@ -233,6 +239,15 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
         return Skip(report.url, failure("fingerprinting", exc)), None
 
 
+def _corrected(copy: Copy, corrections: Corrections) -> Copy | Skip:
+    """The copy with the corrections naming its body's doc_id too; a Skip when one says it is no report."""
+    fixes = corrections.for_copy(copy.url, doc_id_for(copy.clean.body))
+    if corrected_kind(fixes) == "not_report":
+        return Skip(copy.url, corrected_away(fixes))
+    copy.meta = apply_corrections(copy.meta, fixes)
+    return copy
+
+
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
     seg = segment.segment("", body)
@@ -240,14 +255,14 @@ def analyse(copy: Copy) -> Analysis:
                     dataclasses.replace(seg, terms={}), TermCounts.of(seg.terms))
 
 
-def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
+def _made_copy(report: ReportPage, corrections: Corrections) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
     """A run's whole worker step for one report page: its copy, fingerprint and analysis.
 
     Analysing every copy before dedupe picks the canonical ones wastes the
     analysis of a mirror that loses (~8 ms), but spares a second trip to the
     workers after dedupe, which left a core idle while the batch waited.
     """
-    copy, print_ = _copy_of(report, fingerprinted=True)
+    copy, print_ = _copy_of(report, fingerprinted=True, corrections=corrections)
     if not isinstance(copy, Copy):
         return copy, None, None
     try:
@@ -281,9 +296,10 @@ def collect_copies(made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysi
     return batch
 
 
-def start_copies(reports: list[ReportPage]) -> Iterator[tuple[Copy | Skip, Fingerprint | None]]:
+def start_copies(reports: list[ReportPage],
+                 corrections: Corrections = Corrections()) -> Iterator[tuple[Copy | Skip, Fingerprint | None]]:
     """Start cleaning each report page and reading its metadata in the workers; `copies_and_skips` collects them."""
-    return submit(functools.partial(_copy_of, fingerprinted=False), reports)
+    return submit(functools.partial(_copy_of, fingerprinted=False, corrections=corrections), reports)
 
 
 def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> tuple[list[Copy], list[Skip]]:
@@ -316,13 +332,30 @@ def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list
     return loaded
 
 
+def correct_groups(groups: list[DocumentGroup], lookup: Corrections) -> list[DocumentGroup]:
+    """Each group's canonical copy with the corrections of any of its copies: a document is corrected whichever
+    copy a correction names (a canonical copy that arrived after the correction too)."""
+    if not lookup:
+        return groups
+    for group in groups:
+        fixes = {}
+        for copy, _ in group.members:
+            fixes |= lookup.for_copy(copy.url, copy.extra.get("doc_id"))
+        meta = apply_corrections(group.canonical.meta, fixes)
+        if meta != group.canonical.meta:
+            group.canonical = dataclasses.replace(group.canonical, meta=meta)
+    return groups
+
+
 def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]],
-                    fetches: list[PageFetch]) -> tuple[MadeCopies, list[LoadedDocument], load.LoadCounts]:
+                    fetches: list[PageFetch], corrections: Corrections = Corrections(),
+                    ) -> tuple[MadeCopies, list[LoadedDocument], load.LoadCounts]:
     """A batch's copies as the workers finish them, grouped with the loaded documents they may be copies
     of, and loaded with the batch's pages. One task run a batch: as two, Prefect's bookkeeping (~0.1 s a
     task run, on cores the workers need) cost a tenth of a run."""
     batch = collect_copies(made)
     groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
+    groups = correct_groups(groups, corrections)
     docs = analyse_groups(groups, batch) if groups else []
     return batch, docs, load_with_retries(db_path, fetches, docs)
 
@@ -500,12 +533,18 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
                  from_dir_authority: str = "mirror", config: FetchConfig | None = None, runner: StageRunner = run_inline,
-                 batch_size: int = 100) -> RunSummary:
-    """Fetch what is new, turn it into documents, load it; returns what happened."""
+                 batch_size: int = 100, corrections: list[Correction] | None = None) -> RunSummary:
+    """Fetch what is new, turn it into documents, load it; returns what happened.
+
+    `corrections`: the run's corrections file (tasks/corrections.py); None applies those the warehouse
+    stores from the last file given."""
+    from flows.corrections import apply_to_warehouse  # it builds on this module (and reprocess)
+
     config = config or FetchConfig()
     summary = RunSummary(flow=flow)
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
     with warehouse_db.writer_lock(db_path):
+        lookup = apply_to_warehouse(db_path, corrections, summary)
         with warehouse_db.connect_writer(db_path) as con:
             sync_topic_terms(con)
             load.record_selectors(con, {site.name: site.content_selector for site in sites})
@@ -523,14 +562,16 @@ def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path 
             elif item.changed:
                 reports.append(item)
             if len(reports) >= batch_size:
-                batch = _advance(db_path, batch, (fetches, reports), summary, runner)
+                batch = _advance(db_path, batch, (fetches, reports), summary, runner, lookup)
                 fetches, reports = [], []
-        last = _advance(db_path, batch, (fetches, reports), summary, runner)
-        _advance(db_path, last, None, summary, runner)
+        last = _advance(db_path, batch, (fetches, reports), summary, runner, lookup)
+        _advance(db_path, last, None, summary, runner, lookup)
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:
             load.record_skips(con, summary.skipped)
             record_report_claims(con, archive)  # so coverage tells a failed region-year from a missing one
+            # the corrections with every copy of the documents they name, those this run loaded too
+            stored_corrections.save(con, stored_corrections.resolve(con, corrections))
             load.record_run(con, summary.run_row())
     return summary
 
@@ -544,19 +585,20 @@ class _Batch:
     made: Iterator[tuple[Copy | Skip, Fingerprint | None, Analysis | None]]
 
     @classmethod
-    def start(cls, fetches: list[PageFetch], reports: list[ReportPage]) -> _Batch:
-        return cls(fetches, len(reports), submit(_made_copy, reports))
+    def start(cls, fetches: list[PageFetch], reports: list[ReportPage], corrections: Corrections) -> _Batch:
+        return cls(fetches, len(reports), submit(functools.partial(_made_copy, corrections=corrections), reports))
 
 
 def _advance(db_path: Path, ready: _Batch | None, following: tuple[list[PageFetch], list[ReportPage]] | None,
-             summary: RunSummary, runner: StageRunner) -> _Batch | None:
+             summary: RunSummary, runner: StageRunner, corrections: Corrections) -> _Batch | None:
     """Take `ready` through dedupe and load, having first started the `following` batch in the workers,
     so they make its copies while this process groups and loads (both cores busy). Returns that batch."""
-    started = _Batch.start(*following) if following is not None else None
+    started = _Batch.start(*following, corrections) if following is not None else None
     if ready is None:
         return started
     if ready.reports:
-        made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches)
+        made, docs, counts = runner("dedupe-and-load", dedupe_and_load, db_path, ready.made, ready.fetches,
+                                    corrections)
     else:  # only page rows to write, without a task run of its own (a no-op run's only batch)
         made, docs, counts = MadeCopies(), [], load_with_retries(db_path, ready.fetches, [])
     for skip in made.skips:

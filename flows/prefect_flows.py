@@ -32,6 +32,7 @@ from prefect.utilities.annotations import quote
 
 from flows import pipeline, reprocess as reprocess_module
 from flows.console import run_result
+from tasks.corrections import load_corrections
 from tasks.fetch import FetchConfig
 from tasks.walls import WHAT_TO_DO, blocked_hosts
 from tasks.sources import Site, load_sources, sites_from_urls
@@ -211,7 +212,8 @@ def _finish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) ->
 @flow(name="backfill", log_prints=True)
 def backfill(urls: list[str] | None = None, sources_file: str | None = None, from_dir: str | None = None,
              db: str | None = None, max_pages: int | None = None,
-             authority: Literal["official", "mirror"] = "mirror", revalidate: bool = False) -> dict:
+             authority: Literal["official", "mirror"] = "mirror", revalidate: bool = False,
+             corrections: str | None = None) -> dict:
     """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load.
 
     Args:
@@ -222,40 +224,49 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         max_pages: stop after this many report pages; empty for no limit
         authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
+        corrections: a corrections file (match,field,value,note); empty for $GOVREPORTS_CORRECTIONS, else
+            corrections.csv in the working directory when present, else the corrections the warehouse stores
     """
+    fixes = load_corrections(corrections)
     with ChartImages() as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
             from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
             config=FetchConfig(max_pages=max_pages, revalidate=revalidate),
-            runner=_task_runner,
+            runner=_task_runner, corrections=fixes,
         )
         return _finish(summary, _db_path(db), images)
 
 
 @flow(name="scrape", log_prints=True)
-def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate: bool = False) -> dict:
+def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate: bool = False,
+           corrections: str | None = None) -> dict:
     """Scheduled incremental run: revisit listings, conditional requests, only new or changed pages.
 
     Args:
         sources_file: the YAML sources file, relative to the checkout the deployment was made from, or absolute
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
+        corrections: a corrections file, as for backfill
     """
+    fixes = load_corrections(corrections)
     with ChartImages() as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
-                                        config=FetchConfig(revalidate=revalidate), runner=_task_runner)
+                                        config=FetchConfig(revalidate=revalidate), runner=_task_runner,
+                                        corrections=fixes)
         return _finish(summary, _db_path(db), images)
 
 
 @flow(name="reprocess", log_prints=True)
-def reprocess(db: str | None = None) -> dict:
+def reprocess(db: str | None = None, corrections: str | None = None) -> dict:
     """Rebuild documents, indicators and terms from the raw archive with the current code; no network.
 
     Args:
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
+        corrections: a corrections file, as for backfill
     """
+    fixes = load_corrections(corrections)
     with ChartImages() as images, _pipeline_logs_to_run():
-        summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
+        summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner, corrections=fixes)
         _publish(summary, _db_path(db), images)
     return run_result(summary)

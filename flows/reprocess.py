@@ -35,13 +35,15 @@ from flows import pipeline
 from tasks.archive import RawArchive
 from tasks.assemble import join_report, read_page
 from tasks.dedupe import DocumentGroup, fingerprint, group_copies
+from tasks.corrections import Correction
 from tasks.parse import ParseError
 from tasks.records import Copy, PageText, ReportPage, Skip
+from warehouse import corrections as stored_corrections
 from warehouse import db as warehouse_db
 from warehouse import load
 from warehouse.topics import sync_topic_terms
 
-def _drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
+def drop_documents(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> None:
     """Every derived row of these documents, sources included (their pages and archived bytes stay)."""
     if doc_ids:
         con.execute("DELETE FROM document_sources WHERE doc_id IN (SELECT unnest(?))", [doc_ids])
@@ -166,13 +168,14 @@ def group_year(copies: list[Copy]) -> list[DocumentGroup]:
 
 
 def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
-              batch_size: int = 100) -> pipeline.RunSummary:
+              batch_size: int = 100, corrections: list[Correction] | None = None) -> pipeline.RunSummary:
     """Every document again from archived bytes; old derived rows are replaced, a plan year a transaction.
 
     Cleaning runs per batch of pages, grouping per plan year (copies of one
     report share it), extraction and segmentation per batch of documents (one
     task run each under Prefect). Pages that are not reports are recorded in
-    `skipped_links`, as a backfill does.
+    `skipped_links`, as a backfill does. `corrections` (a corrections file's rows; None: those the
+    warehouse stores) are applied to every copy, as in a backfill.
     """
     summary = pipeline.RunSummary(flow="reprocess")
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))
@@ -183,6 +186,8 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
             members_of = report_members(con)
             selector_of = load.site_selectors(con)
             old_ids = {r[0] for r in con.execute("SELECT doc_id FROM documents").fetchall()}
+            resolved = stored_corrections.resolve(con, corrections)
+        lookup = resolved.lookup()
         with tempfile.TemporaryDirectory(prefix=".reprocess-", dir=db_path.parent) as spill_dir:
             spilled = CopiesByYear(Path(spill_dir))
             cleaning: tuple[int, Iterator] | None = None  # a chunk in the workers while the next is read and parsed
@@ -190,7 +195,7 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                 reports = [r for r in chunk if isinstance(r, ReportPage)]
                 summary.skipped.extend((r.url, r.reason) for r in chunk if isinstance(r, Skip))
                 summary.failures.extend(r for r in chunk if isinstance(r, tuple))
-                started = (len(chunk), pipeline.start_copies(reports))
+                started = (len(chunk), pipeline.start_copies(reports, lookup))
                 if cleaning is not None:
                     _spill(spilled, *cleaning, summary, runner)
                 cleaning = started
@@ -203,8 +208,8 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                     con.execute("BEGIN")  # a plan year at a time: see the module's docstring
                     replaced = con.execute("SELECT DISTINCT doc_id FROM document_sources WHERE url IN (SELECT unnest(?))",
                                            [[c.url for c in copies]]).fetchall()
-                    _drop_documents(con, [doc_id for (doc_id,) in replaced if doc_id not in rebuilt])
-                    groups = runner("dedupe", group_year, copies)
+                    drop_documents(con, [doc_id for (doc_id,) in replaced if doc_id not in rebuilt])
+                    groups = pipeline.correct_groups(runner("dedupe", group_year, copies), lookup)
                     del copies
                     chunks = list(_chunks(groups, batch_size))
                     analysing = pipeline.submit(pipeline.analyse, [g.canonical for g in chunks[0]]) if chunks else None
@@ -221,8 +226,9 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                         pipeline._progress(summary)
                     con.execute("COMMIT")
                 con.execute("BEGIN")
-                _drop_documents(con, sorted(old_ids - rebuilt))
+                drop_documents(con, sorted(old_ids - rebuilt))
                 load.record_skips(con, summary.skipped)
+                stored_corrections.save(con, resolved)
                 con.execute("COMMIT")
         summary.finished_at = dt.datetime.now(dt.UTC).replace(tzinfo=None)
         with warehouse_db.connect_writer(db_path) as con:

@@ -24,6 +24,7 @@ import logging
 from dataclasses import dataclass
 
 from tasks.clean import clean_page
+from tasks.corrections import Correction, apply as apply_corrections, corrected_away, corrected_kind
 from tasks.discover import report_verdict
 from tasks.metadata import extract_metadata
 from tasks.parse import ParseError, decode_html, document_kind, parse_document
@@ -120,12 +121,20 @@ class Assessment:
     meta: DocumentMeta | None = None
 
 
-def assess(page: PageText, url: str, *, thoroughly: bool = False) -> Assessment:
+def assess(page: PageText, url: str, *, thoroughly: bool = False,
+           fixes: dict[str, Correction] | None = None) -> Assessment:
     """Judge, clean, place and date one report's text (`url`: the report's address, a place hint);
-    an exception becomes the skip reason."""
+    an exception becomes the skip reason.
+
+    `fixes`: the corrections naming this text (tasks/corrections.py). A corrected kind overrules the
+    recognizer (`report`: kept whatever the verdict, given a report body); a corrected region or plan
+    year replaces what the text says, before a text without them is skipped."""
+    fixes = fixes or {}
+    if corrected_kind(fixes) == "not_report":
+        return Assessment(corrected_away(fixes))
     stage = "judging"
     try:
-        reason = report_verdict(page)
+        reason = None if corrected_kind(fixes) == "report" else report_verdict(page)
         if reason is not None and not thoroughly:
             return Assessment(reason)
         stage = "cleaning"
@@ -135,7 +144,7 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False) -> Assessment:
         if reason is not None and not thoroughly:
             return Assessment(reason, clean)
         stage = "placing"
-        meta = extract_metadata(clean, url=url, site_name=page.site_name)
+        meta = apply_corrections(extract_metadata(clean, url=url, site_name=page.site_name), fixes)
     except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
         log.warning("%s %s failed", stage, url, exc_info=True)
         return Assessment(failure(stage, exc))
@@ -146,9 +155,10 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False) -> Assessment:
     return Assessment(reason, clean, meta)
 
 
-def make_copy(report: ReportPage) -> Copy | Skip:
-    """A report page as a copy of a document (cleaned, placed, dated), or a Skip saying why it is none."""
-    assessment = assess(report.page, report.url)
+def make_copy(report: ReportPage, fixes: dict[str, Correction] | None = None) -> Copy | Skip:
+    """A report page as a copy of a document (cleaned, placed, dated, corrected by `fixes`),
+    or a Skip saying why it is none."""
+    assessment = assess(report.page, report.url, fixes=fixes)
     if assessment.reason is not None:
         return Skip(report.url, assessment.reason)
     assert assessment.clean is not None and assessment.meta is not None

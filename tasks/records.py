@@ -135,6 +135,7 @@ class DocumentMeta:
     kind_rule: str | None = None
     kind_evidence: str | None = None
     confidence: float | None = None
+    corrected: bool = False  # a corrections file set its region, plan year or kind (tasks/corrections.py)
 
 
 @dataclass(frozen=True)

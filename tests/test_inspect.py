@@ -14,7 +14,9 @@ from tests.webfixture import FixtureWeb, article_html, report_paragraphs
 
 SEED = "001_209cad49592183ba.txt"
 KEYS = ["path", "charset", "title", "text", "is_report", "reason", "body", "metadata", "indicators"]
-METADATA = ["region_code", "region_name", "level", "plan_year", "review_start", "review_end", "delivered_on", "speaker"]
+METADATA = ["region_code", "region_name", "level", "plan_year", "review_start", "review_end", "delivered_on", "speaker",
+            "region_rule", "region_evidence", "plan_year_rule", "plan_year_evidence", "kind_rule", "kind_evidence",
+            "confidence", "corrected"]
 
 
 def seed_page() -> bytes:
@@ -113,3 +115,17 @@ def test_a_url_is_fetched_once_with_robots_and_the_charset_the_bytes_need():
         with pytest.raises(InspectError, match="robots.txt disallows"):
             inspect_url(host.url("/private/2018.html"))
         assert not host.requests("/private/2018.html")
+
+
+def test_the_summary_shows_the_rule_and_phrase_behind_each_decision():
+    from flows.inspection import Inspection, render
+
+    metadata = {"region_code": "411700", "region_name": "驻马店市", "level": "city", "plan_year": 2019,
+                "region_rule": "self-named opening", "region_evidence": "我代表驻马店市人民政府",
+                "plan_year_rule": "session line", "plan_year_evidence": "2019年1月在市五届人大四次会议上",
+                "kind_rule": None, "kind_evidence": None, "confidence": 0.875, "corrected": False}
+    text = render(Inspection(source={"path": "r.txt"}, charset="utf-8", title=None, text="", is_report=True,
+                             reason=None, body="", metadata=metadata))
+    assert "why region:    self-named opening: 「我代表驻马店市人民政府」" in text
+    assert "why plan year: session line: 「2019年1月在市五届人大四次会议上」" in text
+    assert "why kind:      -" in text and "confidence: 0.88" in text

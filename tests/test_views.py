@@ -33,7 +33,9 @@ def add_document(con: duckdb.DuckDBPyConnection, doc_id: str, region_code: str, 
                  city: str | None = "岳阳市", province: str | None = "湖南省",
                  body: str = "各位代表：现在，我代表区人民政府向大会报告工作。") -> None:
     con.execute(
-        "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "INSERT INTO documents (doc_id, title, region_code, region_name, city, province, level, plan_year, "
+        "review_start, review_end, delivered_on, speaker, body, char_count, canonical_url, source_count, "
+        "extractor_version, loaded_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [doc_id, f"{plan_year}年{region_name}政府工作报告", region_code, region_name, city, province, level,
          plan_year, plan_year - 1, plan_year - 1, dt.date(plan_year, 1, 10), "张三", body, len(body),
          f"http://gov.example/{doc_id}.html", 1, "test-1", loaded_at],

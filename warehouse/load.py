@@ -192,7 +192,9 @@ def loaded_copies(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Co
         f"""
         SELECT d.doc_id, d.title, d.region_code, d.region_name, d.city, d.province, d.level, d.plan_year,
                d.review_start, d.review_end, CAST(d.delivered_on AS VARCHAR), d.speaker, d.body, d.canonical_url,
-               coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256
+               coalesce(s.authority, 'mirror'), s.source_name, s.copy_sha256,
+               d.region_rule, d.region_evidence, d.plan_year_rule, d.plan_year_evidence, d.kind_rule, d.kind_evidence,
+               d.confidence, d.corrected
         FROM documents d LEFT JOIN document_sources s ON s.doc_id = d.doc_id AND s.url = d.canonical_url
         WHERE d.doc_id IN {in_ids}
         ORDER BY d.doc_id
@@ -201,8 +203,9 @@ def loaded_copies(con: duckdb.DuckDBPyConnection, doc_ids: list[str]) -> list[Co
     ).fetchall()
     copies = []
     for (doc_id, title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker, body, url,
-         authority, source_name, copy_sha) in rows:
-        meta = DocumentMeta(title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker)
+         authority, source_name, copy_sha, *evidence) in rows:
+        meta = DocumentMeta(title, code, name, city, province, level, plan_year, rs, re_, delivered, speaker,
+                            **dict(zip(EVIDENCE_FIELDS, evidence)))
         copies.append(
             Copy(url=url, source_name=source_name, authority=authority, clean=CleanText(body=body, header="", title=title),
                  meta=meta, raw_sha256=copy_sha or "", extra={"doc_id": doc_id})
@@ -216,6 +219,7 @@ def _document_row(doc: LoadedDocument, loaded_at: dt.datetime, source_count: int
         doc.doc_id, m.title, m.region_code, m.region_name, m.city, m.province, m.level, m.plan_year,
         m.review_start, m.review_end, m.delivered_on, m.speaker, body, len(body), doc.canonical.url,
         source_count, doc.extractor_version, loaded_at,
+        *(getattr(m, name) for name in EVIDENCE_FIELDS),
     )
 
 
@@ -330,7 +334,11 @@ DOCUMENT_COLUMNS = {
     "province": "string", "level": "string", "plan_year": "int32", "review_start": "int32", "review_end": "int32",
     "delivered_on": "string", "speaker": "string", "body": "string", "char_count": "int32",
     "canonical_url": "string", "source_count": "int32", "extractor_version": "string", "loaded_at": "timestamp[us]",
+    "region_rule": "string", "region_evidence": "string", "plan_year_rule": "string", "plan_year_evidence": "string",
+    "kind_rule": "string", "kind_evidence": "string", "confidence": "float64", "corrected": "bool",
 }
+EVIDENCE_FIELDS = ("region_rule", "region_evidence", "plan_year_rule", "plan_year_evidence", "kind_rule",
+                   "kind_evidence", "confidence", "corrected")
 PAGE_STATUS_COLUMNS = {"url": "string", "ok": "bool", "http_status": "int32", "error": "string", "since": "string"}
 SOURCE_COLUMNS = {
     "doc_id": "string", "url": "string", "source_name": "string", "authority": "string", "copy_sha256": "string",
