@@ -127,7 +127,8 @@ def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Insp
     meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
     indicators = []
     if clean.body:
-        for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end):
+        for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end,
+                                      region_name=meta.region_name):
             indicators.append({"region_code": meta.region_code, "plan_year": meta.plan_year, **dataclasses.asdict(row)})
     return Inspection(
         source=source, charset=charset, title=page.title, text="\n".join(page.lines),

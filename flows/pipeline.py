@@ -181,7 +181,8 @@ class Analysis:
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
     seg = segment.segment("", body)
-    return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+    return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end,
+                                                          region_name=meta.region_name),
                     dataclasses.replace(seg, terms={}), load.TermCounts.of(seg.terms))
 
 
