@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 
+from tasks.anatomy import headings, year_text
 from tasks.clean import is_chrome_line
 from tasks.records import CleanText, DocumentMeta
 
@@ -46,20 +47,10 @@ LEVEL_OF_WORD = {"省": "province", "自治区": "province", "市": "city", "自
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
 # years
-REVIEW_HEADING = re.compile(rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年[^。,\uff0c;\uff1b\n]{{0,12}}?(?:回顾|总结)", re.M)
-PLAN_HEADING = re.compile(
-    rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年(?:[^。,\uff0c;\uff1b\n]{{0,24}}?(?:任务|安排|目标|要求|部署|重点工作|政策取向|建议)"
-    r"|的?(?:政府)?工作\s*$)", re.M)
 FIVE_YEAR_REVIEW = re.compile(r"过去五年(?:的)?(?:政府)?工作|过去一年和五年|本届政府过去五年|过去五年工作回顾")
 YEAR_MENTION = re.compile(r"((?:19|20)\d\d)年")
 STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较-])((?:19|20)\d\d)年(?!以来|至|到|[-—～~]|底前|前|的\d)")
-YEAR_DIGITS = str.maketrans("〇○零ＯO一二三四五六七八九", "00000123456789")
-CN_YEAR = re.compile(r"(?P<y>[一二][〇○零ＯO][〇○零ＯO一二三四五六七八九]{2})(?=\s*年)")
-SPLIT_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:1\s?9|2\s?0)\s?\d\s?\d)\s?(?=年)")
-DIGIT_SPACE = re.compile(r"\d\s")
 OPENING_LINES = 3
-HEADING_MAX = 40  # a longer line is a paragraph, whatever its first words
-PART_HEADING = re.compile(rf"^[{NUMERAL}]+、(?P<text>[^。,\uff0c;\uff1b：:\n]{{2,30}})", re.M)
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
@@ -587,42 +578,20 @@ def _fits_headings(date: dt.date, header: str, body: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _year_text(text: str) -> str:
-    """Years as digits wherever a copy wrote them otherwise: 二O一三年 (letter O), 二〇一三年 -> 2013年,
-    2 016 年 and 201 1 年 (digits split by lost spaces) -> 2016年, 2011年. Cached: a report's body
-    is read for years up to three times."""
-    text = CN_YEAR.sub(lambda match: match["y"].translate(YEAR_DIGITS), text)
-    if not DIGIT_SPACE.search(text):  # every space SPLIT_YEAR drops follows a digit: nothing to join
-        return text
-    return SPLIT_YEAR.sub(lambda match: SPACES.sub("", match["y"]), text)
-
-
-@lru_cache(maxsize=8)
 def _plan_year_from_headings(body: str) -> int | None:
-    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018; headings only, enumerated (三、) or short
-    lines: a paragraph opening "2035年经济社会发展的远景目标是…" is not one."""
-    body = _year_text(body)
-    plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body) if _is_heading(body, m)]
-    reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body) if _is_heading(body, m)]
-    if not plans and not reviews:  # 三、接续奋斗2021年，主动融入…: a part heading naming one year
-        plans = [int(years[0]) for m in PART_HEADING.finditer(body)
-                 if len(years := YEAR_MENTION.findall(m["text"])) == 1 and not re.search("回顾|总结|过去", m["text"])]
-        return min(plans) if plans else None  # the year, not a 2035年远景目标 part
-    return Counter(plans + reviews).most_common(1)[0][0]
-
-
-def _is_heading(text: str, match: re.Match[str]) -> bool:
-    """Enumerated (三、2021年…) or alone on a short line."""
-    if match.group()[0] in NUMERAL:
-        return True
-    end = text.find("\n", match.start())
-    return (len(text) if end < 0 else end) - match.start() <= HEADING_MAX
+    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018 (tasks/anatomy.headings); failing those,
+    the earliest year a part heading names (the year, not a 2035年远景目标 part)."""
+    found = headings(body)
+    years = [h.year for h in found if h.kind == "plan"] + [h.year + 1 for h in found if h.kind == "review"]
+    if not years:
+        return min((h.year for h in found), default=None)
+    return Counter(years).most_common(1)[0][0]
 
 
 def _plan_year_from_title(header: str) -> int | None:
     """"2019年安吉县政府工作报告", "政府工作报告(2019年)", "二O一三年政府工作报告"; not "2017年度工作报告",
     which names the year reviewed."""
-    match = TITLE_YEAR.search(_year_text(header))
+    match = TITLE_YEAR.search(year_text(header))
     return int(match["year"] or match["year2"]) if match else None
 
 
@@ -630,7 +599,7 @@ def _plan_year_from_mentions(body: str) -> int | None:
     """The year after the most-stated one ("2016年，全县生产总值…"; not the base of a comparison,
     "是2011年的1.6倍", nor a deadline, "到2020年"), the latest on ties (a term review cites its first
     and last year alike): a last resort for a report with no date, headings or titled year."""
-    body = _year_text(body)
+    body = year_text(body)
     years = Counter(int(year) for year in STATED_YEAR.findall(body)) or Counter(int(y) for y in YEAR_MENTION.findall(body))
     return max(years, key=lambda year: (years[year], year)) + 1 if years else None
 
