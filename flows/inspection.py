@@ -120,11 +120,13 @@ async def _crawl_one(sites: list[Site], archive: RawArchive, config: FetchConfig
 
 def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Inspection:
     """The run's stages after parsing: verdict, cleaning, metadata, indicators."""
-    reason = discover.report_verdict(page)
+    kind = discover.report_kind(page)
+    reason = kind.reason
     clean = clean_page(page)
     if reason is None and len(clean.body) < MIN_BODY_CHARS:
         reason = "not a report: no report body (各位代表 …) found"
     meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
+    meta = dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence)
     indicators = []
     if clean.body:
         for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end,

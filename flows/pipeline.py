@@ -30,7 +30,7 @@ import duckdb
 
 from tasks.clean import clean_page
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
-from tasks.discover import report_verdict
+from tasks.discover import report_kind
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
 from tasks.metadata import extract_metadata
@@ -155,13 +155,14 @@ def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
 
 def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fingerprint | None]:
     """One report page cleaned, with its metadata (and its dedupe fingerprint), or why it is skipped."""
-    verdict = report_verdict(report.page)  # saved files and archived pages pass the fetcher's check here
-    if verdict is not None:
-        return Skip(report.url, verdict), None
+    kind = report_kind(report.page)  # saved files and archived pages pass the fetcher's check here
+    if kind.reason is not None:
+        return Skip(report.url, kind.reason), None
     clean = clean_page(report.page)
     if len(clean.body) < MIN_BODY_CHARS:
         return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
     meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
+    meta = dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence)
     copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
     copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
                 clean=clean, meta=meta, raw_sha256=copy_sha)
