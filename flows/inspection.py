@@ -124,7 +124,8 @@ def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Insp
     clean = clean_page(page)
     if reason is None and len(clean.body) < MIN_BODY_CHARS:
         reason = "not a report: no report body (各位代表 …) found"
-    meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
+    meta = extract_metadata(clean, url=page.url, site_name=page.site_name, site_domain=page.site_domain,
+                            site_code=page.site_code, chrome_text=page.chrome_text)
     indicators = []
     if clean.body:
         for row in extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end):

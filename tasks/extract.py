@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from tasks.records import Indicator
 
-EXTRACTOR_VERSION = "2.0.0"
+EXTRACTOR_VERSION = "2.1.0"
 
 # --------------------------------------------------------------------------
 # Text normalisation (length-preserving so offsets stay valid)
