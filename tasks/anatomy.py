@@ -145,7 +145,8 @@ class Anatomy:
     @property
     def opens_with_salutation(self) -> bool:
         """The address opens the text: a 各位代表 deep inside (an 摘要 page's) is not its opening."""
-        return self.salutation is not None and self.salutation <= SALUTATION_DEPTH * len(self.text)
+        body_start = len(self.text) - len(self.body)
+        return self.salutation is not None and self.salutation <= body_start + SALUTATION_DEPTH * len(self.body)
 
     @property
     def self_level_word(self) -> str | None:
