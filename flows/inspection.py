@@ -125,7 +125,8 @@ def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Insp
     clean = clean_page(page)
     if reason is None and len(clean.body) < MIN_BODY_CHARS:
         reason = "not a report: no report body (各位代表 …) found"
-    meta = extract_metadata(clean, url=page.url, site_name=page.site_name)
+    meta = extract_metadata(clean, url=page.url, site_name=page.site_name, site_domain=page.site_domain,
+                            site_code=page.site_code, chrome_text=page.chrome_text)
     meta = dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence)
     indicators = []
     if clean.body:

@@ -33,6 +33,7 @@ from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, gr
 from tasks.discover import report_kind
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
 from tasks.fetch import FetchConfig, Known, PageFetch, RawArchive, ReportPage, Skip, crawl
+from tasks.anatomy import page_authority
 from tasks.metadata import extract_metadata
 from tasks.parse import ParseError, parse_document, read_local_file
 from tasks.records import Copy, Indicator
@@ -161,7 +162,9 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
     clean = clean_page(report.page)
     if len(clean.body) < MIN_BODY_CHARS:
         return Skip(report.url, "not a report: no report body (各位代表 …) found"), None
-    meta = extract_metadata(clean, url=report.url, site_name=report.page.site_name)
+    page = report.page
+    meta = extract_metadata(clean, url=report.url, site_name=page.site_name, site_domain=page.site_domain,
+                            site_code=page.site_code, chrome_text=page.chrome_text)
     meta = dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence)
     copy_sha = hashlib.sha256("".join(report.raw_sha256s).encode()).hexdigest()
     copy = Copy(url=report.url, source_name=report.source_name, authority=report.authority,
@@ -308,9 +311,10 @@ def group_with_loaded(db_path: Path, copies: list[Copy],
 # -- acquisition ---------------------------------------------------------------------------
 
 def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
-                  authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
+                  authority: str | None = None) -> Iterator[PageFetch | ReportPage | Skip]:
     """Saved report files (`--from-dir`), archived like fetched pages; `authority` (`--authority`)
-    says whether they are official copies or mirrors when copies collapse into one document.
+    says whether they are official copies or mirrors when copies collapse into one document; None:
+    each file's own page says (tasks/anatomy.page_authority: an official site's 网站标识码).
 
     A file's size and modification time are its validator (its page row's `etag`, as a static-file
     server makes one): a loaded file with the same validator is not read again, as make and rsync
@@ -342,7 +346,7 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
                         etag=validator, last_modified=None, error=error, role="file",
                         not_modified=unchanged and not error)
         if page is not None:
-            yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
+            yield ReportPage(url=url, source_name=from_dir.name, authority=authority or page_authority(page), page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
 
 
@@ -422,7 +426,7 @@ def _in_background(items: Iterator, buffer: int = 256) -> Iterator:
 
 
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
-            config: FetchConfig, from_dir_authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
+            config: FetchConfig, from_dir_authority: str | None = None) -> Iterator[PageFetch | ReportPage | Skip]:
     if from_dir is not None:
         yield from _in_background(local_reports(from_dir, archive, known, from_dir_authority))
     if sites:
@@ -432,7 +436,7 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 # -- the run -------------------------------------------------------------------------------
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
-                 from_dir_authority: str = "mirror", config: FetchConfig | None = None, runner: StageRunner = run_inline,
+                 from_dir_authority: str | None = None, config: FetchConfig | None = None, runner: StageRunner = run_inline,
                  batch_size: int = 100) -> RunSummary:
     """Fetch what is new, turn it into documents, load it; returns what happened."""
     config = config or FetchConfig()

@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from tasks.records import PageText
+
 SPACES = re.compile(r"[\s\u3000]+")
 CJK = re.compile(r"[\u4e00-\u9fff]")
 NUMERAL = "一二三四五六七八九十"
@@ -46,6 +48,7 @@ TITLE_WORDS = r"(?:常务副|副)?(?:代理?)?(?:省长|市长|区长|县长|旗
 NAME_DOT = "·•・‧\u00b7"  # 艾尔肯·吐尼亚孜: pages write the middle dot several ways
 SPEAKER = re.compile(rf"(?P<title>{TITLE_WORDS})[:\uff1a]?(?P<name>[\u4e00-\u9fff{NAME_DOT}]{{2,10}})$")
 # the level the report speaks at: 全县/我县 outnumber 全市/我市 in a county's report
+LOWER_FIRST = "省州盟市旗区县"  # level words, upper levels first (区 ranks low: 全区 is a district's more often)
 SELF_REFERENCE = re.compile(r"(?:全|我|本)(?P<word>省|市|区|县|旗|州|盟)(?![委长])")
 
 # parts: "2023年工作回顾", "2024年工作安排", "三、接续奋斗2021年"
@@ -134,7 +137,7 @@ class Anatomy:
     speaker: Speaker | None  # the header's speaker line
     first_heading: str | None  # the text's own first short line (its title as the text gives it)
     headings: tuple[Heading, ...]  # review, plan and year-naming part headings, in order
-    self_words: dict[str, int] = field(default_factory=dict)  # 全市/我市 -> {"市": n}
+    self_words: dict[str, int] = field(default_factory=dict)  # 全市 1, 我市/本市 2 -> {"市": n}
     government_voice: int = 0  # 我们, 我市, 今年, 过去一年
     reporting_voice: int = 0  # 记者, 本报讯, 出席, 主持, 开幕, 表示
     site: Site = Site()
@@ -142,12 +145,32 @@ class Anatomy:
     @property
     def opens_with_salutation(self) -> bool:
         """The address opens the text: a 各位代表 deep inside (an 摘要 page's) is not its opening."""
-        return self.salutation is not None and self.salutation <= SALUTATION_DEPTH * len(self.text)
+        body_start = len(self.text) - len(self.body)
+        return self.salutation is not None and self.salutation <= body_start + SALUTATION_DEPTH * len(self.body)
 
     @property
     def self_level_word(self) -> str | None:
-        """The level word the text speaks at most (全县/我县 in a county's report), None without one."""
-        return max(self.self_words, key=self.self_words.__getitem__) if self.self_words else None
+        """The level word the text speaks at most (全县/我县 in a county's report), None without one;
+        on a tie the lower level's: a county's report cites its city (全市第一), a city's seldom 全县."""
+        if not self.self_words:
+            return None
+        return max(self.self_words, key=lambda word: (self.self_words[word], LOWER_FIRST.index(word)))
+
+
+def page_site(page: PageText) -> Site:
+    """The site a page says it comes from: its government-site metadata, else its footer's 网站标识码.
+    A plain-text file has neither: a 网站标识码 inside its text was copied with the text."""
+    code = page.site_code
+    if code is None and page.chrome_text:
+        match = SITE_CODE.search(page.chrome_text)
+        code = match["code"] if match else None
+    return Site(name=page.site_name, domain=page.site_domain, code=code)
+
+
+def page_authority(page: PageText) -> str:
+    """`official` when the page's own metadata or footer carries a government-site ID code
+    (SiteIDCode, 网站标识码: issued to government sites only), else `mirror`."""
+    return "official" if page_site(page).is_official else "mirror"
 
 
 def read_anatomy(header: str, body: str, *, title: str | None = None, chrome: str = "",
@@ -171,8 +194,8 @@ def _read(header: str, body: str, title: str | None, chrome: str, site: Site) ->
     sessions = (*_sessions(joined_header, "header"), *_sessions(SPACES.sub("", opening), "opening"))
     deliveries = tuple(m["date"] for m in DELIVERY.finditer(joined_header))
     self_words: dict[str, int] = {}
-    for match in SELF_REFERENCE.finditer(body):
-        self_words[match["word"]] = self_words.get(match["word"], 0) + 1
+    for match in SELF_REFERENCE.finditer(body):  # 我县, 本县 say more than 全市 (位居全市第一)
+        self_words[match["word"]] = self_words.get(match["word"], 0) + (1 if match.group()[0] == "全" else 2)
     return Anatomy(
         text=text, header=joined_header, body=body, title=title, salutation=salutation,
         self_naming=self_naming, sessions=sessions, deliveries=deliveries,
