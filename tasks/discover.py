@@ -296,11 +296,13 @@ _OTHER_DOCUMENT_HEADINGS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"(?:决定|决议)$"), "not a report: a congress decision"),
 )
 _REPORTED = re.compile(
-    r"记者|本报讯|通讯员|新华社|[讯电][(\uff08]|[(\uff08]记者|出席(?:会议|大会|开幕)|主持(?:会议|大会)|应出席代表|实到代表|"
+    r"记者|本报讯|通讯员|新华社[^。]{0,12}电|讯[(\uff08]|出席(?:会议|大会|开幕)|主持(?:会议|大会)|应出席代表|实到代表|"
     r"隆重开幕|胜利闭幕|开幕式|《(?:政府工作)?报告》|(?<![大会])报告(?:指出|提出|强调|显示|认为|要求|回顾|说|称|分为|共分)|"
-    r"(?:他|她|时)(?:说|指出|强调|表示)|表示[,\uff0c:\uff1a]|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
+    r"(?:他|她|代表|委员|负责人)(?:说|指出|强调|表示|认为)|作(?:政府)?工作报告时|(?:表示|介绍|谈到)[,\uff0c:\uff1a]|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
 _OWN_VOICE = re.compile(r"我们|我(?:省|市|区|县|州|旗|盟)|今年|过去(?:的)?一年|各位(?:人大)?代表|(?:^|[,\uff0c。；;])要")
-_REPORTER_LEAD = re.compile(r"本报讯|记者|通讯员|新华社|[讯电][(\uff08]|作(?:政府)?工作报告时(?:说|指出|强调|表示)")
+# A reporter's lead opens the text (本报讯, （记者…）, 新华社…电, 市长…作政府工作报告时说); a photo
+# caption (记者 王鼎 摄) or a report's mention of 新华社 is not one.
+_REPORTER_LEAD = re.compile(r"本报讯|讯[(\uff08]|[(\uff08]记者|新华社[^。]{0,12}电|作(?:政府)?工作报告时(?:说|指出|强调|表示)")
 _ABRIDGED = re.compile(r"摘登|摘要|摘编|节选|要点")
 _OPENING_FORMULA = re.compile(r"各位(?:人大)?代表|我代表|请予审议|提出意见")
 FRAMED_PARAGRAPH_CJK = 800  # a newspaper's paragraph; a longer line is a copy's run-together text
@@ -351,7 +353,8 @@ class _Voice:
 
     own: int  # CJK characters in lines in the government's voice
     reported: int  # CJK characters in lines in a reporter's voice
-    lead: str | None  # the first reporter's line (本报讯…, 市长…作政府工作报告时说)
+    lead: str | None  # a reporter's lead in the first lines (本报讯…, 市长…作政府工作报告时说)
+    first_reported: str | None  # the first sentence in a reporter's voice (《报告》说，…)
     content: int  # CJK characters beyond header fields and the opening formula
 
     @property
@@ -367,8 +370,8 @@ def _voice(lines: tuple[str, ...]) -> _Voice:
     """Sentence by sentence (a mirror copy may hold a whole report in a few lines); a paragraph
     whose first sentence is a reporter's frame (《报告》说，…) is reported speech to its end."""
     own = reported = content = 0
-    lead = None
-    for line in lines:
+    lead = first_reported = None
+    for index, line in enumerate(lines):
         if _HEADER_FIELD.match(_compact(line)):
             continue
         sentences = _SENTENCE_END.split(line)
@@ -377,13 +380,14 @@ def _voice(lines: tuple[str, ...]) -> _Voice:
             cjk = cjk_count(sentence)
             if framed or _REPORTED.search(sentence):
                 reported += cjk
-                if lead is None and _REPORTER_LEAD.search(sentence):
+                first_reported = first_reported or sentence[:80]
+                if lead is None and index < HEAD_LINES and _REPORTER_LEAD.search(sentence):
                     lead = sentence[:80]
             elif _OWN_VOICE.search(sentence):
                 own += cjk
             if not _OPENING_FORMULA.search(sentence):
                 content += cjk
-    return _Voice(own, reported, lead, content)
+    return _Voice(own, reported, lead, first_reported, content)
 
 
 def report_kind(page: PageText) -> Kind:
@@ -401,7 +405,7 @@ def report_kind(page: PageText) -> Kind:
     if voice.reported and voice.share < 0.5:
         congress = any(re.search(r"开幕|闭幕|应出席代表|实到代表", line) for line in page.lines[:HEAD_LINES * 2])
         reason = "not a report: news of the congress" if congress else "not a report: news about a report"
-        return Kind(False, "reporting voice", voice.lead or "", reason)
+        return Kind(False, "reporting voice", voice.lead or voice.first_reported or "", reason)
     reason = _structure_verdict(page, voice)
     if reason is not None:
         return Kind(False, "structure", "", reason)
