@@ -181,7 +181,9 @@ _PLACE_SUBJECT_RE = re.compile(
     r"(?P<place>(?<!城)(?:[\u4e00-\u9fff]{0,10}?)(?:特别合作区|合作区|新区|开发区|高新区|示范区|园区|试验区|片区|"
     r"[区县市州盟旗镇乡省国]))(?:的|实现|完成)?\s*$"
 )
-_SELF_PLACE_RE = re.compile(r"(?:^|[全我本该])(?:辖?区|县|市|州|盟|旗|镇|乡|省)$|(?:城镇|城乡|城市|地区)$")
+# 全市, 我县, 本区: the speaker's own level word; 辖区 (its jurisdiction) and 城镇/城乡 are never another place.
+_SELF_PLACE_RE = re.compile(r"(?:^|[全我本该])(?P<word>区|县|市|州|盟|旗|镇|乡|省)$")
+_NEVER_OTHER_RE = re.compile(r"(?:辖区|城镇|城乡|城市|地区)$")
 _NATION_RE = re.compile(r"[全我中]国$")
 _DENOMINATOR_RE = re.compile(r"占|相当于")
 _SUBSET_RE = re.compile(r"项目")
@@ -381,6 +383,7 @@ class _Context:
     review_start: int
     review_end: int
     region_names: tuple[str, ...] = ()  # the region's name and its short form (深圳市, 深圳)
+    level_word: str | None = None  # 市 for 深圳市, 区 for 满城区 and 西藏自治区: 全市, 我区 speak of it
     national: bool = False
 
 
@@ -401,7 +404,8 @@ def extract_indicators(
         review_end = plan_year - 1
     if review_start is None or review_start > review_end:
         review_start = review_end
-    ctx = _Context(plan_year, review_start, review_end, _name_forms(region_name), region_name == "全国")
+    ctx = _Context(plan_year, review_start, review_end, _name_forms(region_name), _level_word(region_name),
+                   region_name == "全国")
 
     text = body  # never rewritten, so offsets are offsets into the caller's body
     # Most of a report has no figures: find unit marks once (a cheap scan), and
@@ -469,12 +473,20 @@ def _name_forms(region_name: str | None) -> tuple[str, ...]:
     return tuple({region_name, short} - {""})
 
 
+def _level_word(region_name: str | None) -> str | None:
+    """The word a region's report calls itself by after 全/我/本: 市, 县, 区, 州, 省, 盟, 旗."""
+    if not region_name or region_name[-1] not in "省市区县州盟旗":
+        return None
+    return region_name[-1]
+
+
 def _other_subject(prefix: str, ctx: _Context) -> bool:
     """The clause names a place other than the region right before a catalog name.
 
     A figure is the region's when its subject is the region (全市, 我县, its own name) or
     when no place is named; a zone, a county, a partner or the nation named as subject
-    (深汕特别合作区地区生产总值, 合作区规上工业增加值, 全国GDP) makes it that place's.
+    (深汕特别合作区地区生产总值, 合作区规上工业增加值, 全国GDP) makes it that place's, and so does
+    a parent spoken of by its level word (全市 in a district's report, 全省 in a city's).
     """
     m = _PLACE_SUBJECT_RE.search(prefix)
     if m is None:
@@ -482,8 +494,10 @@ def _other_subject(prefix: str, ctx: _Context) -> bool:
     place = m.group("place")
     if _NATION_RE.search(place):
         return not ctx.national
-    if _SELF_PLACE_RE.search(place):
+    if _NEVER_OTHER_RE.search(place):
         return False
+    if self_word := _SELF_PLACE_RE.search(place):
+        return ctx.level_word is not None and self_word["word"] != ctx.level_word
     return not any(place.endswith(name) for name in ctx.region_names)
 
 

@@ -599,18 +599,18 @@ def test_a_zone_named_as_subject_keeps_its_figures() -> None:
     assert {(r.indicator, r.basis, r.value) for r in rows} == {("gdp", "actual", 5.5)}  # the region named again
 
 
-@pytest.mark.parametrize(("sentence", "national"), [
-    ("全市地区生产总值增长6%。", False),
-    ("我县地区生产总值增长6%。", False),
-    ("那曲市地区生产总值增长6%。", False),
-    ("那曲地区生产总值增长6%。", False),
-    ("全国国内生产总值增长6%。", True),
+@pytest.mark.parametrize(("sentence", "region"), [
+    ("全市地区生产总值增长6%。", "那曲市"),
+    ("我县地区生产总值增长6%。", "涞水县"),
+    ("那曲市地区生产总值增长6%。", "那曲市"),
+    ("那曲地区生产总值增长6%。", "那曲市"),
+    ("全国国内生产总值增长6%。", "全国"),
 ])
-def test_the_region_as_subject_keeps_its_figures(sentence: str, national: bool) -> None:
-    rows = extract_indicators(sentence, 2021, 2020, 2020, region_name="全国" if national else "那曲市")
+def test_the_region_as_subject_keeps_its_figures(sentence: str, region: str) -> None:
+    rows = extract_indicators(sentence, 2021, 2020, 2020, region_name=region)
     assert [(r.indicator, r.value) for r in rows] == [("gdp", 6.0)]
-    if not national:
-        assert not extract_indicators("全国国内生产总值增长6%。", 2021, 2020, 2020, region_name="那曲市")
+    if region != "全国":
+        assert not extract_indicators("全国国内生产总值增长6%。", 2021, 2020, 2020, region_name=region)
 
 
 NAQU_PLAN = ("综合考虑全国全区经济社会发展形势，结合那曲“十三五”时期经济社会发展现状，“十四五”时期我市经济社会发展"
@@ -622,3 +622,12 @@ def test_a_five_year_aim_is_a_span_over_the_plans_years(plan_year: int) -> None:
     keys = _keys(NAQU_PLAN, plan=plan_year, start=plan_year - 1, end=plan_year - 1)
     assert ("gdp", "target", "cagr", 2021, 2025, 7.5) in keys
     assert not any(k[:3] == ("gdp", "target", "growth") for k in keys)
+
+
+def test_the_regions_jurisdiction_is_the_region_and_its_parent_is_not() -> None:
+    body = "来源于深圳辖区的一般公共预算收入保持在万亿元以上，居民人均可支配收入从6.5万元提高到8.5万元、年均增长5.5%。"
+    rows = extract_indicators("一、2025年工作回顾\n" + body, 2026, 2025, 2025, region_name="深圳市")
+    assert ("resident_income", "cagr", 5.5) in {(r.indicator, r.metric, r.value) for r in rows}
+    district = "一、2020年工作回顾\n全市地区生产总值增长6%，全区地区生产总值增长7%。"
+    rows = extract_indicators(district, 2021, 2020, 2020, region_name="满城区")
+    assert [(r.indicator, r.value) for r in rows] == [("gdp", 7.0)]  # 全市 is 保定, the parent
