@@ -307,6 +307,7 @@ _ABRIDGED = re.compile(r"摘登|摘要|摘编|节选|要点")
 _OPENING_FORMULA = re.compile(r"各位(?:人大)?代表|我代表|请予审议|提出意见")
 FRAMED_PARAGRAPH_CJK = 800  # a newspaper's paragraph; a longer line is a copy's run-together text
 FULL_REPORT_CJK = 3000  # own-voice text that carries a whole report under a news headline
+OPENING_DEPTH = 0.2  # an opening formula past this share of the text is an address inside it
 MIN_CONTENT_CJK = 120  # a report says something beyond its opening formula
 OWN_VOICE_SHARE = 0.05  # a text without its opening is a report's part when its own voice is this share of it
 # the government speaking of itself as government (a report's closing part: 政府自身建设)
@@ -355,7 +356,7 @@ class _Voice:
     reported: int  # CJK characters in lines in a reporter's voice
     lead: str | None  # a reporter's lead in the first lines (本报讯…, 市长…作政府工作报告时说)
     first_reported: str | None  # the first sentence in a reporter's voice (《报告》说，…)
-    content: int  # CJK characters beyond header fields and the opening formula
+    content: int  # CJK characters of the text's sentences after its opening formula, the formula excluded
 
     @property
     def share(self) -> float:
@@ -366,11 +367,26 @@ class _Voice:
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 
 
+def _opening_line(lines: tuple[str, ...]) -> int:
+    """The line of the opening formula (各位代表, 我代表…) when it opens the text (within its first
+    fifth), else 0: a 各位代表！ before the closing part is no opening."""
+    total = sum(len(line) for line in lines)
+    offset = 0
+    for index, line in enumerate(lines):
+        if offset > OPENING_DEPTH * total:
+            break
+        if _OPENING_FORMULA.search(line):
+            return index
+        offset += len(line)
+    return 0
+
+
 def _voice(lines: tuple[str, ...]) -> _Voice:
     """Sentence by sentence (a mirror copy may hold a whole report in a few lines); a paragraph
     whose first sentence is a reporter's frame (《报告》说，…) is reported speech to its end."""
     own = reported = content = 0
     lead = first_reported = None
+    opening = _opening_line(lines)
     for index, line in enumerate(lines):
         if _HEADER_FIELD.match(_compact(line)):
             continue
@@ -385,7 +401,7 @@ def _voice(lines: tuple[str, ...]) -> _Voice:
                     lead = sentence[:80]
             elif _OWN_VOICE.search(sentence):
                 own += cjk
-            if not _OPENING_FORMULA.search(sentence):
+            if index >= opening and cjk >= 8 and not _OPENING_FORMULA.search(sentence):
                 content += cjk
     return _Voice(own, reported, lead, first_reported, content)
 

@@ -99,3 +99,11 @@ def test_an_official_summary_keeps_its_body_from_its_first_heading() -> None:
 ])
 def test_a_frame_does_not_outvote_the_reports_own_voice(lead: str) -> None:
     assert kind_of([lead, *REPORT_BODY]).is_report
+
+
+def test_page_chrome_and_a_title_are_no_body() -> None:
+    lines = ["首页 > 政务公开 > 政府信息公开目录 > 政府工作报告", "当前位置：首页 > 政府信息公开 > 规划计划 > 政府工作报告",
+             "政府工作报告", "——2025年1月8日在市第十五届人民代表大会第三次会议上", "市长 刘志远",
+             *["各位代表：", "现在，我代表市人民政府，向大会报告政府工作，请予审议，并请市政协委员和其他列席人员提出意见。"] * 9,
+             "网站标识码：1306000007 主办单位：某某市人民政府办公室 承办单位：某某市大数据中心 地址：某某市东风路1号"]
+    assert kind_of(lines).rule == "no body"
