@@ -303,7 +303,7 @@ _OWN_VOICE = re.compile(r"我们|我(?:省|市|区|县|州|旗|盟)|今年|过�
 # A reporter's lead opens the text (本报讯, （记者…）, 新华社…电, 市长…作政府工作报告时说); a photo
 # caption (记者 王鼎 摄) or a report's mention of 新华社 is not one.
 _REPORTER_LEAD = re.compile(r"本报讯|讯[(\uff08]|[(\uff08]记者|新华社[^。]{0,12}电|作(?:政府)?工作报告时(?:说|指出|强调|表示)")
-_ABRIDGED = re.compile(r"摘登|摘要|摘编|节选|要点")
+_ABRIDGED = re.compile(r"摘登|(?<!内容)摘要|摘编|节选")  # 内容摘要： is a site's summary field
 _OPENING_FORMULA = re.compile(r"各位(?:人大)?代表|我代表|请予审议|提出意见")
 FRAMED_PARAGRAPH_CJK = 800  # a newspaper's paragraph; a longer line is a copy's run-together text
 FULL_REPORT_CJK = 3000  # own-voice text that carries a whole report under a news headline
@@ -318,9 +318,11 @@ _GOVERNMENT_SELF = re.compile(r"政府自身建设|(?:法治|服务型|廉洁|�
 class Kind:
     """Whether a text is a government work report, the rule that decided and the phrase it read.
 
-    `rule` names the evidence: "own heading", "salutation", "self-named opening", "structure",
-    "header" for a report ("newspaper-framed" and "abridged" flag a report in a reporter's frame or
-    cut to excerpts); for a refusal, the rule and its `reason` (the run's Skip reason).
+    `rule` names the evidence: for a report "self-named opening" (我代表…政府), "salutation",
+    "own heading" (its own 政府工作报告 title) or "structure" (title, session or speaker lines with
+    review and plan parts, or a part of a report in its own voice), while "newspaper-framed" and
+    "abridged" flag a report under a reporter's lead or cut to excerpts; for a refusal "own heading",
+    "reporting voice", "structure" or "no body", with `reason` (the run's Skip reason).
     """
 
     is_report: bool
@@ -352,8 +354,8 @@ def _own_heading(lines: tuple[str, ...]) -> tuple[str, str | None] | None:
 class _Voice:
     """How much of the text is the government speaking and how much a reporter writing about it."""
 
-    own: int  # CJK characters in lines in the government's voice
-    reported: int  # CJK characters in lines in a reporter's voice
+    own: int  # CJK characters in sentences in the government's voice
+    reported: int  # CJK characters in sentences in a reporter's voice
     lead: str | None  # a reporter's lead in the first lines (本报讯…, 市长…作政府工作报告时说)
     first_reported: str | None  # the first sentence in a reporter's voice (《报告》说，…)
     content: int  # CJK characters of the text's sentences after its opening formula, the formula excluded
@@ -409,8 +411,9 @@ def _voice(lines: tuple[str, ...]) -> _Voice:
 def report_kind(page: PageText) -> Kind:
     """Is the page a government work report, and on what evidence (see `Kind`).
 
-    The text's own first heading outranks a scraper's header; the voice of its lines outranks a
-    reporter's frame; then the structure rules of `report_verdict` decide.
+    The text's own first heading outranks a scraper's header; the voice of its sentences outranks a
+    reporter's frame; then the structure rules (`_structure_verdict`) decide, and a report must say
+    something beyond its opening formula.
     """
     heading = _own_heading(page.lines)
     voice = _voice(page.lines)
