@@ -155,6 +155,15 @@ def self_name_reduced(lines: list[str], report: Report) -> list[str]:
     return _head_sub(lines, SESSION, lambda m: m.group().removesuffix(m["place"]) + word if m["place"] else m.group())
 
 
+def head_removed(lines: list[str], report: Report) -> list[str]:
+    """Title, date, session and speaker lines, the salutation and the 我代表 sentence all gone: the body
+    alone must say whose report it is (a copy that starts at its first heading)."""
+    start = next((index for index, line in enumerate(lines[:HEAD_LINES]) if SALUTATION.match(line)), None)
+    if start is None:
+        start = next((index for index, line in enumerate(lines[:HEAD_LINES]) if "我代表" in line), 0)
+    return opening_removed(lines[start:], report)
+
+
 def _insert_middle(lines: list[str], paragraph: str) -> list[str]:
     middle = len(lines) // 2
     return [*lines[:middle], paragraph, *lines[middle:]]
@@ -209,6 +218,7 @@ TRANSFORMATIONS: dict[str, Callable[[list[str], Report], list[str]]] = {
     "session line removed": session_removed,
     "session place dropped": session_place_dropped,
     "self-name reduced": self_name_reduced,
+    "head removed": head_removed,
     "partner named 10x": partner_ten_times,
     "parent named 10x": parent_ten_times,
     "wrong scraper header": wrong_header,

@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -36,6 +36,8 @@ NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 SESSION_WEIGHT = 25  # a session line naming a place: a typo'd one (苏州 for 宿州) loses to a body naming 宿州 throughout
 LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, often wrong
 UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
+DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
+MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
 CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_BODY_SCORE = 2  # one mention alone (援助四川江油) places nothing
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
@@ -48,6 +50,7 @@ STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较\-—–～~])(
 OPENING_LINES = 3
 # the voice a year is stated in: "2024年，要…力争…" is the plan; "2023年，全市生产总值增长5%" a review
 YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "years stated": 0.4}
+DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于)$")
 PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")  # 2021年是…开局之年，做好今年工作
 PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
@@ -327,6 +330,10 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
     """
     word = _level_word(anatomy)
     body = _body_evidence(prose, word, plan_year, context, anatomy.site.division)
+    if word is None and anatomy.self_words:  # 全市/我县 only: they weigh, they do not rule out (全省第一)
+        total = sum(anatomy.self_words.values()) + 1
+        for region, evidence in body.items():
+            evidence.fit = (sum(n for w, n in anatomy.self_words.items() if _fits_word(region, w)) + 1) / total
     naming = anatomy.self_naming
     if naming is not None:
         region = _named_region(naming.place, word, context, plan_year)
@@ -344,7 +351,7 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
             if region is not None:
                 labels.append((region, rule, match.group(), LABEL_WEIGHT))
                 break
-    scores: Counter[Region] = Counter({region: evidence.score for region, evidence in body.items()})
+    scores: Counter[Region] = Counter({region: evidence.score * evidence.fit for region, evidence in body.items()})
     why: dict[Region, tuple[str, str]] = {}
     mentions = _mentions(prose)
     for region, rule, phrase, weight in labels:
@@ -356,8 +363,8 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         return Placed(UNKNOWN)
     ranked = sorted(scores, key=lambda region: (scores[region], _listed(region, plan_year), -int(region.former)),
                     reverse=True)
-    best = ranked[0]
-    margin = scores[best] - (scores[ranked[1]] if len(ranked) > 1 else 0)
+    best = _most_specific(ranked[0], ranked, scores)
+    margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
     if best in why:
         rule, phrase = why[best]
         confidence = 0.9 if rule == "session line" else 0.6
@@ -366,6 +373,15 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         confidence = 0.4
     confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
+
+
+def _most_specific(best: Region, ranked: list[Region], scores: Counter[Region]) -> Region:
+    """A report names its parents as context (山东省 and 聊城市 in a 高唐县 report), not as often as
+    itself: a region under the leader named at least half as often is the speaker."""
+    for region in ranked:
+        if region != best and best in _ancestors(region) and scores[region] * DESCENDANT_RATIO >= scores[best]:
+            return _most_specific(region, ranked, scores)
+    return best
 
 
 def _named_region(place: str, word: str | None, context: str, plan_year: int | None) -> Region | None:
@@ -382,13 +398,18 @@ def _named_region(place: str, word: str | None, context: str, plan_year: int | N
 class _Evidence:
     own: int = 0
     children: int = 0
+    child_names: set[str] = field(default_factory=set)
     site: int = 0
+    fit: float = 1.0  # the share of the text's 全市/我县 words that fit it, when no stronger word is read
     named: bool = True  # its parent is named too (or it needs none): a short name alone may be a word
     phrase: str = ""
 
     @property
     def score(self) -> int:
-        return (self.own if self.named else 0) + self.children + self.site
+        """Its own mentions (when its parent is named too), its children's when MIN_CHILDREN or more
+        are named (one or two are a neighbour's, or the speaker's own city), and the site's division."""
+        children = self.children if len(self.child_names) >= MIN_CHILDREN else 0
+        return (self.own if self.named else 0) + children + self.site
 
     @property
     def rule(self) -> str:
@@ -419,6 +440,7 @@ def _body_evidence(prose: str, word: str | None, plan_year: int | None, context:
             parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context),
                                                                phrase=parents[0].name))
             parent.children += min(count, CHILD_CAP)
+            parent.child_names.add(region.name)
             parent.phrase = f"{parents[0].name}: {region.name}…"
     if division is not None:
         for region, found in evidence.items():
@@ -434,7 +456,8 @@ def _parent_named(region: Region, context: str) -> bool:
 
 
 def _level_word(anatomy: Anatomy) -> str | None:
-    """The word the government calls itself by: 我代表市人民政府, 市二届人大, 市长, else 全市 most."""
+    """The word the government calls itself by: 我代表市人民政府, 市二届人大, 市长; None without one
+    (then 全市, 我县 weigh the candidates, see _place)."""
     if anatomy.self_naming is not None and anatomy.self_naming.level_word:
         return anatomy.self_naming.level_word
     for session in anatomy.sessions:
@@ -442,7 +465,7 @@ def _level_word(anatomy: Anatomy) -> str | None:
             return session.level_word
     if anatomy.speaker is not None and anatomy.speaker.title.endswith("长"):
         return anatomy.speaker.level_word
-    return anatomy.self_level_word
+    return None
 
 
 def _fits_word(region: Region, word: str | None) -> bool:
@@ -722,6 +745,8 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str] | None:
     votes: Counter[int] = Counter()
     phrases: dict[int, str] = {}
     for match in STATED_YEAR.finditer(body):
+        if DEADLINE.search(body, max(0, match.start() - 3), match.start()):  # 力争2020年…: a deadline
+            continue
         sentence = _sentence_at(body, match.start())
         year = int(match.group(1))
         review = REVIEW_VOICE.search(sentence)
