@@ -388,6 +388,7 @@ def _named_region(place: str, word: str | None, context: str, plan_year: int | N
     """The region a place text names (保定市满城区 -> 满城区), of a level the word fits; None when it
     names none (市, 州) or none of that level."""
     names = [name for name in _name_pattern().findall(place) if _in_use(name, plan_year)]
+    names = names or [region.name for alias in _alias_pattern().findall(place) for region in _by_mention()[alias]]
     if not any(_fits_word(region, word) for name in names for region in _namesakes(name, plan_year)):
         return None
     region = _resolve(names, context, plan_year=plan_year)  # 长春市朝阳区: the parent picks the namesake
@@ -490,6 +491,14 @@ def _by_mention() -> dict[str, list[Region]]:
         for name in _mention_names(region):
             index.setdefault(name, []).append(region)
     return index
+
+
+@cache
+def _alias_pattern() -> re.Pattern[str]:
+    """Autonomous divisions as their governments name themselves (我代表黔南州人民政府), longest first."""
+    aliases = {name for region in regions().values() for name in _mention_names(region)
+               if name not in (region.name, short_name(region.name)) and name.endswith(("州", "县", "旗"))}
+    return re.compile("|".join(map(re.escape, sorted(aliases, key=lambda name: (-len(name), name)))))
 
 
 @cache

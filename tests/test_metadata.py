@@ -434,3 +434,8 @@ def test_a_site_footer_with_its_code_does_not_move_a_report():
     footer = "\n主办：河南省人民政府办公厅 网站标识码：4100000011 豫ICP备05003232号"
     assert metadata_of(text + footer).region_code == "411700"
     assert extract_metadata(clean_text(text), site_code="4100000011").region_code == "411700"
+
+
+def test_an_autonomous_prefecture_names_itself_without_its_peoples():
+    meta = metadata_of(city_body("黔南州", "全州经济平稳增长。"))
+    assert (meta.region_code, meta.region_rule) == ("522700", "self-named opening")
