@@ -221,7 +221,8 @@ def _salutation(text: str) -> int | None:
 def _named(match: re.Match[str], where: str) -> Named:
     place = SPACES.sub("", match["place"]).rsplit("在", 1)[-1]
     word = LEVEL_WORD.search(place)
-    return Named(phrase=match.group(), place=place, level_word=word.group()[-1] if word else None, where=where)
+    phrase = match.group()[:match.start("place") - match.start()] + place + match.group()[match.end("place") - match.start():]
+    return Named(phrase=phrase, place=place, level_word=word.group()[-1] if word else None, where=where)
 
 
 def _sessions(text: str, where: str) -> list[Named]:

@@ -369,7 +369,7 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         rule, phrase = why[best]
         confidence = 0.9 if rule == "session line" else 0.6
     else:
-        rule, phrase = body[best].rule, body[best].phrase
+        rule, phrase = body[best].rule, body[best].summary(best)
         confidence = 0.4
     confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
@@ -403,7 +403,6 @@ class _Evidence:
     site: int = 0
     fit: float = 1.0  # the share of the text's 全市/我县 words that fit it, when no stronger word is read
     named: bool = True  # its parent is named too (or it needs none): a short name alone may be a word
-    phrase: str = ""
 
     @property
     def score(self) -> int:
@@ -411,6 +410,13 @@ class _Evidence:
         are named (one or two are a neighbour's, or the speaker's own city), and the site's division."""
         children = self.children if len(self.child_names) >= MIN_CHILDREN else 0
         return (self.own if self.named else 0) + children + self.site
+
+    def summary(self, region: Region) -> str:
+        """What the body says of it, for a reader: "驻马店市 named 12 times; 汝南县, 遂平县, 泌阳县 … named"."""
+        said = f"{region.name} named {self.own} times"
+        if len(self.child_names) >= MIN_CHILDREN:
+            said += "; " + "、".join(sorted(self.child_names)[:4]) + (" …" if len(self.child_names) > 4 else "") + " named"
+        return said
 
     @property
     def rule(self) -> str:
@@ -435,14 +441,11 @@ def _body_evidence(prose: str, word: str | None, plan_year: int | None, context:
             found = evidence.setdefault(region, _Evidence())
             found.own += count
             found.named = _parent_named(region, context) or len(region.name) > 2 and region.name in prose
-            found.phrase = region.name
         parents = _ancestors(region)
         if parents and _fits_word(parents[0], word):
-            parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context),
-                                                               phrase=parents[0].name))
+            parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context)))
             parent.children += min(count, CHILD_CAP)
             parent.child_names.add(region.name)
-            parent.phrase = f"{parents[0].name}: {region.name}…"
     if division is not None:
         for region, found in evidence.items():
             if division in (region.code, region.parent_code):
