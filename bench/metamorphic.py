@@ -221,6 +221,7 @@ TRANSFORMATIONS: dict[str, Callable[[list[str], Report], list[str]]] = {
     "head removed": head_removed,
     "partner named 10x": partner_ten_times,
     "parent named 10x": parent_ten_times,
+    "head removed, partner 10x": lambda lines, report: partner_ten_times(head_removed(lines, report), report),
     "wrong scraper header": wrong_header,
     "news lead": news_lead,
     "first third only": first_third,
@@ -263,9 +264,9 @@ def rates(results: dict[str, list[tuple[Report, Outcome]]]) -> dict[str, tuple[f
 def table(results: dict[str, list[tuple[Report, Outcome]]]) -> str:
     n = len(results["as stored"])
     lines = [f"metamorphic placement and dating, {n} real reports",
-             f"{'transformation':<24}{'region':>8}{'year':>8}{'both':>8}{'wrong':>8}"]
+             f"{'transformation':<28}{'region':>8}{'year':>8}{'both':>8}{'wrong':>8}"]
     for name, (region, year, both, wrong) in rates(results).items():
-        lines.append(f"{name:<24}{region:>8.2f}{year:>8.2f}{both:>8.2f}{wrong:>8.2f}")
+        lines.append(f"{name:<28}{region:>8.2f}{year:>8.2f}{both:>8.2f}{wrong:>8.2f}")
     return "\n".join(lines)
 
 

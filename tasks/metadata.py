@@ -38,8 +38,10 @@ LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, oft
 UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
 DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
 MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
+UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 in 省、市和县), its city named or not
+SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
-MIN_BODY_SCORE = 2  # one mention alone (援助四川江油) places nothing
+MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
@@ -397,7 +399,8 @@ def _named_region(place: str, word: str | None, context: str, plan_year: int | N
 
 @dataclass
 class _Evidence:
-    own: int = 0
+    own: int = 0  # passages naming it
+    times: int = 0  # mentions
     children: int = 0
     child_names: set[str] = field(default_factory=set)
     site: int = 0
@@ -413,7 +416,7 @@ class _Evidence:
 
     def summary(self, region: Region) -> str:
         """What the body says of it, for a reader: "驻马店市 named 12 times; 汝南县, 遂平县, 泌阳县 … named"."""
-        said = f"{region.name} named {self.own} times"
+        said = f"{region.name} named in {self.own} passages"
         if len(self.child_names) >= MIN_CHILDREN:
             said += "; " + "、".join(sorted(self.child_names)[:4]) + (" …" if len(self.child_names) > 4 else "") + " named"
         return said
@@ -425,22 +428,27 @@ class _Evidence:
 
 def _body_evidence(prose: str, word: str | None, plan_year: int | None, context: str,
                    division: str | None) -> dict[Region, _Evidence]:
-    """Each region the level word fits, with how often the report names it and its children.
+    """Each region the level word fits, with in how many passages the report names it and its children.
 
     A child's mentions count up to CHILD_CAP each: the parent of a county-level city is not its
     speaker because the city names itself 50 times, but a city whose nine counties are each named
     is."""
-    mentions: dict[Region, int] = {}
-    for found, count in _mentions(prose).items():
+    passages: Counter[Region] = Counter()
+    times: Counter[Region] = Counter()
+    spread, counts = _spread(prose), _mentions(prose)
+    for found, count in spread.items():
         for region in _by_mention().get(found, []):
             if _listed(region, plan_year) or plan_year is None:  # undated: a former region may be meant
-                mentions[region] = mentions.get(region, 0) + count
+                passages[region] += count
+                times[region] += counts[found]
     evidence: dict[Region, _Evidence] = {}
-    for region, count in mentions.items():
+    for region, count in passages.items():
         if _fits_word(region, word):
             found = evidence.setdefault(region, _Evidence())
             found.own += count
-            found.named = _parent_named(region, context) or len(region.name) > 2 and region.name in prose
+            found.times += times[region]
+            found.named = (_parent_named(region, context) or len(region.name) > 2 and region.name in prose
+                           or spread[region.name] >= UNNAMED_SPREAD)
         parents = _ancestors(region)
         if parents and _fits_word(parents[0], word):
             parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context)))
@@ -450,7 +458,8 @@ def _body_evidence(prose: str, word: str | None, plan_year: int | None, context:
         for region, found in evidence.items():
             if division in (region.code, region.parent_code):
                 found.site = SITE_WEIGHT
-    return {region: found for region, found in evidence.items() if found.score >= MIN_BODY_SCORE}
+    return {region: found for region, found in evidence.items()
+            if found.score > 0 and (found.times >= MIN_MENTIONS or found.children and len(found.child_names) >= MIN_CHILDREN)}
 
 
 def _parent_named(region: Region, context: str) -> bool:
@@ -537,14 +546,14 @@ def _mention_start() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=4)
-def _mentions(body: str) -> Counter[str]:
-    """Full and short names in the body, longest first at each place and without overlaps: 高唐县 is
-    read before 唐县, 米易县 before 易县. A regex finds the places where a name may start, and the
-    names starting with those two characters are tried there: a regex alternation of the 7,000 names
-    took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for the report's
-    second look (callers only read the counts)."""
+def _mention_places(body: str) -> tuple[tuple[str, int], ...]:
+    """Full and short names in the body with their offsets, longest first at each place and without
+    overlaps: 高唐县 is read before 唐县, 米易县 before 易县. A regex finds the places where a name may
+    start, and the names starting with those two characters are tried there: a regex alternation of
+    the 7,000 names took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for
+    the report's second look."""
     names, lengths = _by_mention(), _mention_lengths()
-    found: Counter[str] = Counter()
+    found: list[tuple[str, int]] = []
     resume = 0  # names do not overlap: the scan resumes after the last one found
     for start in _mention_start().finditer(body):
         index = start.start()
@@ -552,10 +561,21 @@ def _mentions(body: str) -> Counter[str]:
             continue
         for length in lengths.get(body[index:index + 2], ()):
             if body[index:index + length] in names:
-                found[body[index:index + length]] += 1
+                found.append((body[index:index + length], index))
                 resume = index + length
                 break
-    return found
+    return tuple(found)
+
+
+def _mentions(body: str) -> Counter[str]:
+    """How often each name occurs in the body."""
+    return Counter(name for name, _ in _mention_places(body))
+
+
+def _spread(body: str) -> Counter[str]:
+    """In how many passages (SPREAD_CHARS each) each name occurs: a report names itself throughout,
+    a partner in the paragraph about the partnership (深化与X合作，承接X产业转移，…), however often."""
+    return Counter(name for name, _ in {(name, index // SPREAD_CHARS) for name, index in _mention_places(body)})
 
 
 def _is_distinctive(name: str) -> bool:
