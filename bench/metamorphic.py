@@ -155,6 +155,15 @@ def self_name_reduced(lines: list[str], report: Report) -> list[str]:
     return _head_sub(lines, SESSION, lambda m: m.group().removesuffix(m["place"]) + word if m["place"] else m.group())
 
 
+def head_removed(lines: list[str], report: Report) -> list[str]:
+    """Title, date, session and speaker lines, the salutation and the 我代表 sentence all gone: the body
+    alone must say whose report it is (a copy that starts at its first heading)."""
+    start = next((index for index, line in enumerate(lines[:HEAD_LINES]) if SALUTATION.match(line)), None)
+    if start is None:
+        start = next((index for index, line in enumerate(lines[:HEAD_LINES]) if "我代表" in line), 0)
+    return opening_removed(lines[start:], report)
+
+
 def _insert_middle(lines: list[str], paragraph: str) -> list[str]:
     middle = len(lines) // 2
     return [*lines[:middle], paragraph, *lines[middle:]]
@@ -209,8 +218,10 @@ TRANSFORMATIONS: dict[str, Callable[[list[str], Report], list[str]]] = {
     "session line removed": session_removed,
     "session place dropped": session_place_dropped,
     "self-name reduced": self_name_reduced,
+    "head removed": head_removed,
     "partner named 10x": partner_ten_times,
     "parent named 10x": parent_ten_times,
+    "head removed, partner 10x": lambda lines, report: partner_ten_times(head_removed(lines, report), report),
     "wrong scraper header": wrong_header,
     "news lead": news_lead,
     "first third only": first_third,
@@ -253,9 +264,9 @@ def rates(results: dict[str, list[tuple[Report, Outcome]]]) -> dict[str, tuple[f
 def table(results: dict[str, list[tuple[Report, Outcome]]]) -> str:
     n = len(results["as stored"])
     lines = [f"metamorphic placement and dating, {n} real reports",
-             f"{'transformation':<24}{'region':>8}{'year':>8}{'both':>8}{'wrong':>8}"]
+             f"{'transformation':<28}{'region':>8}{'year':>8}{'both':>8}{'wrong':>8}"]
     for name, (region, year, both, wrong) in rates(results).items():
-        lines.append(f"{name:<24}{region:>8.2f}{year:>8.2f}{both:>8.2f}{wrong:>8.2f}")
+        lines.append(f"{name:<28}{region:>8.2f}{year:>8.2f}{both:>8.2f}{wrong:>8.2f}")
     return "\n".join(lines)
 
 

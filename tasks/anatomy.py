@@ -59,10 +59,12 @@ PLAN_HEADING = re.compile(
     r"|的?(?:政府)?工作\s*$)", re.M)
 PART_HEADING = re.compile(rf"^[{NUMERAL}]+、(?P<text>[^。,\uff0c;\uff1b：:\n]{{2,30}})", re.M)
 YEAR_MENTION = re.compile(r"((?:19|20)\d\d)年")
+FULL_WIDTH_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")  # ２００７年, same length
 YEAR_DIGITS = str.maketrans("〇○零ＯO一二三四五六七八九", "00000123456789")
 CN_YEAR = re.compile(r"(?P<y>[一二][〇○零ＯO][〇○零ＯO一二三四五六七八九]{2})(?=\s*年)")
 SPLIT_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:1\s?9|2\s?0)\s?\d\s?\d)\s?(?=年)")
 DIGIT_SPACE = re.compile(r"\d\s")
+MARKUP = re.compile(r"^[#*>]+|[*]+$", re.M)  # markdown emphasis and heading marks of an edited copy
 
 # voice: the government speaking against a reporter writing about it
 GOVERNMENT_VOICE = re.compile(r"我们|我(?:省|市|区|县|州|旗|盟)|过去(?:的)?一年|今年")
@@ -219,13 +221,17 @@ def _salutation(text: str) -> int | None:
 def _named(match: re.Match[str], where: str) -> Named:
     place = SPACES.sub("", match["place"]).rsplit("在", 1)[-1]
     word = LEVEL_WORD.search(place)
-    return Named(phrase=match.group(), place=place, level_word=word.group()[-1] if word else None, where=where)
+    phrase = match.group()[:match.start("place") - match.start()] + place + match.group()[match.end("place") - match.start():]
+    return Named(phrase=phrase, place=place, level_word=word.group()[-1] if word else None, where=where)
 
 
 def _sessions(text: str, where: str) -> list[Named]:
-    """Session lines; the place is what precedes the term after the last 在 (日在宿州市第五届…)."""
+    """Session lines; the place is what precedes the term after the last 在 (日在宿州市第五届…). In the
+    body's opening only the session spoken to (在…会议上), not one recalled."""
     named = []
     for match in SESSION.finditer(text):
+        if where == "opening" and "在" not in match.group():  # 完成了县十四届人大…确定的任务: a reference
+            continue
         found = _named(match, where)
         if found.place.endswith(("常务委员会", "政府")):  # 市人大常委会, not the congress itself
             continue
@@ -264,7 +270,7 @@ def _site(site: Site, text: str) -> Site:
 def year_text(text: str) -> str:
     """Years as digits wherever a copy wrote them otherwise: 二O一三年 (letter O), 二〇一三年 -> 2013年,
     2 016 年 and 201 1 年 (digits split by lost spaces) -> 2016年, 2011年."""
-    text = CN_YEAR.sub(lambda match: match["y"].translate(YEAR_DIGITS), text)
+    text = CN_YEAR.sub(lambda match: match["y"].translate(YEAR_DIGITS), text).translate(FULL_WIDTH_DIGITS)
     if not DIGIT_SPACE.search(text):  # every space SPLIT_YEAR drops follows a digit: nothing to join
         return text
     return SPLIT_YEAR.sub(lambda match: SPACES.sub("", match["y"]), text)
@@ -275,7 +281,7 @@ def headings(body: str) -> tuple[Heading, ...]:
     """Review and plan headings, enumerated (三、2021年…) or alone on a short line: a paragraph
     opening "2035年经济社会发展的远景目标是…" is not one. Without either, the part headings naming
     exactly one year (三、接续奋斗2021年，主动融入…), not a review's."""
-    text = year_text(body)
+    text = MARKUP.sub(lambda match: " " * len(match.group()), year_text(body))  # **2013年工作回顾**
     found = [(m.start(), Heading(_line_at(text, m.start()), int(m["year"]), "plan"))
              for m in PLAN_HEADING.finditer(text) if _is_heading(text, m)]
     found += [(m.start(), Heading(_line_at(text, m.start()), int(m["year"]), "review"))

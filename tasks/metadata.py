@@ -16,7 +16,7 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
@@ -36,8 +36,12 @@ NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 SESSION_WEIGHT = 25  # a session line naming a place: a typo'd one (苏州 for 宿州) loses to a body naming 宿州 throughout
 LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, often wrong
 UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
+DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
+MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
+UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 in 省、市和县), its city named or not
+SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
-MIN_BODY_SCORE = 2  # one mention alone (援助四川江油) places nothing
+MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
@@ -48,6 +52,7 @@ STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较\-—–～~])(
 OPENING_LINES = 3
 # the voice a year is stated in: "2024年，要…力争…" is the plan; "2023年，全市生产总值增长5%" a review
 YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "years stated": 0.4}
+DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于)$")
 PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")  # 2021年是…开局之年，做好今年工作
 PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
@@ -327,6 +332,10 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
     """
     word = _level_word(anatomy)
     body = _body_evidence(prose, word, plan_year, context, anatomy.site.division)
+    if word is None and anatomy.self_words:  # 全市/我县 only: they weigh, they do not rule out (全省第一)
+        total = sum(anatomy.self_words.values()) + 1
+        for region, evidence in body.items():
+            evidence.fit = (sum(n for w, n in anatomy.self_words.items() if _fits_word(region, w)) + 1) / total
     naming = anatomy.self_naming
     if naming is not None:
         region = _named_region(naming.place, word, context, plan_year)
@@ -344,7 +353,7 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
             if region is not None:
                 labels.append((region, rule, match.group(), LABEL_WEIGHT))
                 break
-    scores: Counter[Region] = Counter({region: evidence.score for region, evidence in body.items()})
+    scores: Counter[Region] = Counter({region: evidence.score * evidence.fit for region, evidence in body.items()})
     why: dict[Region, tuple[str, str]] = {}
     mentions = _mentions(prose)
     for region, rule, phrase, weight in labels:
@@ -356,22 +365,32 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         return Placed(UNKNOWN)
     ranked = sorted(scores, key=lambda region: (scores[region], _listed(region, plan_year), -int(region.former)),
                     reverse=True)
-    best = ranked[0]
-    margin = scores[best] - (scores[ranked[1]] if len(ranked) > 1 else 0)
+    best = _most_specific(ranked[0], ranked, scores)
+    margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
     if best in why:
         rule, phrase = why[best]
         confidence = 0.9 if rule == "session line" else 0.6
     else:
-        rule, phrase = body[best].rule, body[best].phrase
+        rule, phrase = body[best].rule, body[best].summary(best)
         confidence = 0.4
     confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
+
+
+def _most_specific(best: Region, ranked: list[Region], scores: Counter[Region]) -> Region:
+    """A report names its parents as context (山东省 and 聊城市 in a 高唐县 report), not as often as
+    itself: a region under the leader named at least half as often is the speaker."""
+    for region in ranked:
+        if region != best and best in _ancestors(region) and scores[region] * DESCENDANT_RATIO >= scores[best]:
+            return _most_specific(region, ranked, scores)
+    return best
 
 
 def _named_region(place: str, word: str | None, context: str, plan_year: int | None) -> Region | None:
     """The region a place text names (保定市满城区 -> 满城区), of a level the word fits; None when it
     names none (市, 州) or none of that level."""
     names = [name for name in _name_pattern().findall(place) if _in_use(name, plan_year)]
+    names = names or [region.name for alias in _alias_pattern().findall(place) for region in _by_mention()[alias]]
     if not any(_fits_word(region, word) for name in names for region in _namesakes(name, plan_year)):
         return None
     region = _resolve(names, context, plan_year=plan_year)  # 长春市朝阳区: the parent picks the namesake
@@ -380,15 +399,27 @@ def _named_region(place: str, word: str | None, context: str, plan_year: int | N
 
 @dataclass
 class _Evidence:
-    own: int = 0
+    own: int = 0  # passages naming it
+    times: int = 0  # mentions
     children: int = 0
+    child_names: set[str] = field(default_factory=set)
     site: int = 0
+    fit: float = 1.0  # the share of the text's 全市/我县 words that fit it, when no stronger word is read
     named: bool = True  # its parent is named too (or it needs none): a short name alone may be a word
-    phrase: str = ""
 
     @property
     def score(self) -> int:
-        return (self.own if self.named else 0) + self.children + self.site
+        """Its own mentions (when its parent is named too), its children's when MIN_CHILDREN or more
+        are named (one or two are a neighbour's, or the speaker's own city), and the site's division."""
+        children = self.children if len(self.child_names) >= MIN_CHILDREN else 0
+        return (self.own if self.named else 0) + children + self.site
+
+    def summary(self, region: Region) -> str:
+        """What the body says of it, for a reader: "驻马店市 named 12 times; 汝南县, 遂平县, 泌阳县 … named"."""
+        said = f"{region.name} named in {self.own} passages"
+        if len(self.child_names) >= MIN_CHILDREN:
+            said += "; " + "、".join(sorted(self.child_names)[:4]) + (" …" if len(self.child_names) > 4 else "") + " named"
+        return said
 
     @property
     def rule(self) -> str:
@@ -397,34 +428,38 @@ class _Evidence:
 
 def _body_evidence(prose: str, word: str | None, plan_year: int | None, context: str,
                    division: str | None) -> dict[Region, _Evidence]:
-    """Each region the level word fits, with how often the report names it and its children.
+    """Each region the level word fits, with in how many passages the report names it and its children.
 
     A child's mentions count up to CHILD_CAP each: the parent of a county-level city is not its
     speaker because the city names itself 50 times, but a city whose nine counties are each named
     is."""
-    mentions: dict[Region, int] = {}
-    for found, count in _mentions(prose).items():
+    passages: Counter[Region] = Counter()
+    times: Counter[Region] = Counter()
+    spread, counts = _spread(prose), _mentions(prose)
+    for found, count in spread.items():
         for region in _by_mention().get(found, []):
             if _listed(region, plan_year) or plan_year is None:  # undated: a former region may be meant
-                mentions[region] = mentions.get(region, 0) + count
+                passages[region] += count
+                times[region] += counts[found]
     evidence: dict[Region, _Evidence] = {}
-    for region, count in mentions.items():
+    for region, count in passages.items():
         if _fits_word(region, word):
             found = evidence.setdefault(region, _Evidence())
             found.own += count
-            found.named = _parent_named(region, context) or len(region.name) > 2 and region.name in prose
-            found.phrase = region.name
+            found.times += times[region]
+            found.named = (_parent_named(region, context) or len(region.name) > 2 and region.name in prose
+                           or spread[region.name] >= UNNAMED_SPREAD)
         parents = _ancestors(region)
         if parents and _fits_word(parents[0], word):
-            parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context),
-                                                               phrase=parents[0].name))
+            parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context)))
             parent.children += min(count, CHILD_CAP)
-            parent.phrase = f"{parents[0].name}: {region.name}…"
+            parent.child_names.add(region.name)
     if division is not None:
         for region, found in evidence.items():
             if division in (region.code, region.parent_code):
                 found.site = SITE_WEIGHT
-    return {region: found for region, found in evidence.items() if found.score >= MIN_BODY_SCORE}
+    return {region: found for region, found in evidence.items()
+            if found.score > 0 and (found.times >= MIN_MENTIONS or found.children and len(found.child_names) >= MIN_CHILDREN)}
 
 
 def _parent_named(region: Region, context: str) -> bool:
@@ -434,7 +469,8 @@ def _parent_named(region: Region, context: str) -> bool:
 
 
 def _level_word(anatomy: Anatomy) -> str | None:
-    """The word the government calls itself by: 我代表市人民政府, 市二届人大, 市长, else 全市 most."""
+    """The word the government calls itself by: 我代表市人民政府, 市二届人大, 市长; None without one
+    (then 全市, 我县 weigh the candidates, see _place)."""
     if anatomy.self_naming is not None and anatomy.self_naming.level_word:
         return anatomy.self_naming.level_word
     for session in anatomy.sessions:
@@ -442,7 +478,7 @@ def _level_word(anatomy: Anatomy) -> str | None:
             return session.level_word
     if anatomy.speaker is not None and anatomy.speaker.title.endswith("长"):
         return anatomy.speaker.level_word
-    return anatomy.self_level_word
+    return None
 
 
 def _fits_word(region: Region, word: str | None) -> bool:
@@ -467,6 +503,14 @@ def _by_mention() -> dict[str, list[Region]]:
         for name in _mention_names(region):
             index.setdefault(name, []).append(region)
     return index
+
+
+@cache
+def _alias_pattern() -> re.Pattern[str]:
+    """Autonomous divisions as their governments name themselves (我代表黔南州人民政府), longest first."""
+    aliases = {name for region in regions().values() for name in _mention_names(region)
+               if name not in (region.name, short_name(region.name)) and name.endswith(("州", "县", "旗"))}
+    return re.compile("|".join(map(re.escape, sorted(aliases, key=lambda name: (-len(name), name)))))
 
 
 @cache
@@ -502,14 +546,14 @@ def _mention_start() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=4)
-def _mentions(body: str) -> Counter[str]:
-    """Full and short names in the body, longest first at each place and without overlaps: 高唐县 is
-    read before 唐县, 米易县 before 易县. A regex finds the places where a name may start, and the
-    names starting with those two characters are tried there: a regex alternation of the 7,000 names
-    took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for the report's
-    second look (callers only read the counts)."""
+def _mention_places(body: str) -> tuple[tuple[str, int], ...]:
+    """Full and short names in the body with their offsets, longest first at each place and without
+    overlaps: 高唐县 is read before 唐县, 米易县 before 易县. A regex finds the places where a name may
+    start, and the names starting with those two characters are tried there: a regex alternation of
+    the 7,000 names took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for
+    the report's second look."""
     names, lengths = _by_mention(), _mention_lengths()
-    found: Counter[str] = Counter()
+    found: list[tuple[str, int]] = []
     resume = 0  # names do not overlap: the scan resumes after the last one found
     for start in _mention_start().finditer(body):
         index = start.start()
@@ -517,10 +561,21 @@ def _mentions(body: str) -> Counter[str]:
             continue
         for length in lengths.get(body[index:index + 2], ()):
             if body[index:index + length] in names:
-                found[body[index:index + length]] += 1
+                found.append((body[index:index + length], index))
                 resume = index + length
                 break
-    return found
+    return tuple(found)
+
+
+def _mentions(body: str) -> Counter[str]:
+    """How often each name occurs in the body."""
+    return Counter(name for name, _ in _mention_places(body))
+
+
+def _spread(body: str) -> Counter[str]:
+    """In how many passages (SPREAD_CHARS each) each name occurs: a report names itself throughout,
+    a partner in the paragraph about the partnership (深化与X合作，承接X产业转移，…), however often."""
+    return Counter(name for name, _ in {(name, index // SPREAD_CHARS) for name, index in _mention_places(body)})
 
 
 def _is_distinctive(name: str) -> bool:
@@ -722,6 +777,8 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str] | None:
     votes: Counter[int] = Counter()
     phrases: dict[int, str] = {}
     for match in STATED_YEAR.finditer(body):
+        if DEADLINE.search(body, max(0, match.start() - 3), match.start()):  # 力争2020年…: a deadline
+            continue
         sentence = _sentence_at(body, match.start())
         year = int(match.group(1))
         review = REVIEW_VOICE.search(sentence)

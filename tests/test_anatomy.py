@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from tasks.anatomy import Site, page_authority, read_anatomy
 from tasks.parse import parse_document
 
@@ -48,3 +50,29 @@ def test_an_official_page_says_so_itself():
     assert page_authority(footer) == "official"
     mirror = page(f"<html><body><article>{ARTICLE}</article><footer>Copyright 范文网</footer></body></html>")
     assert page_authority(mirror) == "mirror"
+
+
+def test_a_folder_without_authority_makes_the_official_page_canonical(tmp_path):
+    """Official and mirror copies of one report in one --from-dir folder: the page whose own metadata
+    carries a 网站标识码 is the official copy, canonical, without --authority."""
+    import duckdb
+
+    from flows.pipeline import run_pipeline
+
+    source = Path(__file__).parent / "fixtures" / "real" / "texts" / "pages" / "130629_2015.txt"
+    text = source.read_text(encoding="utf-8")
+    paragraphs = "".join(f"<p>{line}</p>" for line in text.splitlines() if line.strip())
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "official.html").write_text(
+        '<html><head><meta charset="utf-8"><meta name="SiteIDCode" content="1306290001"></head>'
+        f"<body><div class='content'>{paragraphs}</div><footer>网站标识码：1306290001</footer></body></html>",
+        encoding="utf-8")
+    (folder / "mirror.txt").write_text(text, encoding="utf-8")
+    db = tmp_path / "w.duckdb"
+    run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=folder)
+    with duckdb.connect(str(db), read_only=True) as con:
+        rows = con.execute("SELECT s.url, s.authority, d.canonical_url = s.url FROM documents d "
+                           "JOIN document_sources s USING (doc_id) ORDER BY s.url").fetchall()
+    assert [(Path(url).name, authority, canonical) for url, authority, canonical in rows] == [
+        ("mirror.txt", "mirror", False), ("official.html", "official", True)]

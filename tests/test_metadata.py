@@ -430,7 +430,12 @@ def test_the_plan_year_says_which_rule_and_phrase_decided():
 
 
 def test_a_site_footer_with_its_code_does_not_move_a_report():
-    text = city_body("市", "驻马店经济平稳增长,驻马店高新区提质,汝南县、遂平县协同发展。")
+    text = city_body("市", "驻马店市经济平稳增长,驻马店高新区提质,汝南县、遂平县协同发展。")
     footer = "\n主办：河南省人民政府办公厅 网站标识码：4100000011 豫ICP备05003232号"
     assert metadata_of(text + footer).region_code == "411700"
     assert extract_metadata(clean_text(text), site_code="4100000011").region_code == "411700"
+
+
+def test_an_autonomous_prefecture_names_itself_without_its_peoples():
+    meta = metadata_of(city_body("黔南州", "全州经济平稳增长。"))
+    assert (meta.region_code, meta.region_rule) == ("522700", "self-named opening")
