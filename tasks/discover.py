@@ -334,8 +334,10 @@ class Kind:
 def _own_heading(lines: tuple[str, ...]) -> tuple[str, str | None] | None:
     """The text's first heading that says what it is: (heading, None) for a work report's title,
     (heading, reason) for another document or a news headline; None if its first lines say neither.
-    A scraper's header field (标题：…) is not the text's own."""
-    for line in lines[:_OWN_HEADING_LINES]:
+    A scraper's header field (标题：…) is not the text's own, and neither is a line after the
+    opening formula (a document the report names: 《关于深化改革严格土地管理的决定》)."""
+    opening = _opening_line(lines)
+    for line in lines[:_OWN_HEADING_LINES if opening is None else min(opening, _OWN_HEADING_LINES)]:
         compact = _HEADING_MARKUP.sub("", _compact(line))
         if _HEADER_FIELD.match(compact) or len(compact) > 60 or compact.endswith(("。", "！", "；")):
             continue
@@ -369,9 +371,9 @@ class _Voice:
 _SENTENCE_END = re.compile(r"(?<=[。！？!?])")
 
 
-def _opening_line(lines: tuple[str, ...]) -> int:
+def _opening_line(lines: tuple[str, ...]) -> int | None:
     """The line of the opening formula (各位代表, 我代表…) when it opens the text (within its first
-    fifth), else 0: a 各位代表！ before the closing part is no opening."""
+    fifth), else None: a 各位代表！ before the closing part is no opening."""
     total = sum(len(line) for line in lines)
     offset = 0
     for index, line in enumerate(lines):
@@ -380,7 +382,7 @@ def _opening_line(lines: tuple[str, ...]) -> int:
         if _OPENING_FORMULA.search(line):
             return index
         offset += len(line)
-    return 0
+    return None
 
 
 def _voice(lines: tuple[str, ...]) -> _Voice:
@@ -388,7 +390,7 @@ def _voice(lines: tuple[str, ...]) -> _Voice:
     whose first sentence is a reporter's frame (《报告》说，…) is reported speech to its end."""
     own = reported = content = 0
     lead = first_reported = None
-    opening = _opening_line(lines)
+    opening = _opening_line(lines) or 0
     for index, line in enumerate(lines):
         if _HEADER_FIELD.match(_compact(line)):
             continue
