@@ -56,9 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
     backfill.add_argument("--url", action="append", default=[], help="a listing page or a report page (repeatable)")
     backfill.add_argument("--sources", help="a YAML sources file")
     backfill.add_argument("--from-dir", help="a folder of saved .html/.htm/.txt/.md/.pdf/.docx reports (Markdown is read as text)")
-    backfill.add_argument("--authority", choices=["official", "mirror"], default="mirror",
-                          help="the --from-dir files are official copies or mirrors (default mirror): "
-                               "how they rank when copies collapse into one document")
+    backfill.add_argument("--authority", choices=["official", "mirror"], default=None,
+                          help="the --from-dir files are official copies or mirrors: how they rank when copies "
+                               "collapse into one document (default: official when a page's own government-site "
+                               "metadata says so, e.g. its 网站标识码, else mirror)")
     backfill.add_argument("--db", help="warehouse path (default $GOVREPORTS_DB or data/warehouse.duckdb)")
     backfill.add_argument("--max-pages", type=int, help="stop after this many report pages")
 

@@ -131,7 +131,8 @@ def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Insp
     indicators = []
     if clean is not None and meta is not None and clean.body:
         try:
-            rows = extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end)
+            rows = extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end,
+                                      region_name=meta.region_name)
         except Exception as exc:  # as a run records it: this input's reason, and the next input goes on
             raise InspectError(f"{url}: {failure('extracting', exc)}") from exc
         for row in rows:

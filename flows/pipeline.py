@@ -36,6 +36,7 @@ from tasks.corrections import Correction, Corrections, apply as apply_correction
 from tasks.decoding import PAGE_SIZE_CAP
 from tasks.dedupe import DocumentGroup, Fingerprint, doc_id_for, fingerprint, group_copies, worth_reading
 from tasks.extract import EXTRACTOR_VERSION, extract_indicators
+from tasks.anatomy import page_authority
 from tasks.fetch import FetchConfig, crawl
 from tasks.parse import LOCAL_SUFFIXES, ParseError
 from tasks.records import Analysis, Copy, Known, LoadedDocument, PageFetch, ReportPage, Skip, TermCounts
@@ -251,7 +252,8 @@ def _corrected(copy: Copy, corrections: Corrections) -> Copy | Skip:
 def analyse(copy: Copy) -> Analysis:
     meta, body = copy.meta, copy.clean.body
     seg = segment.segment("", body)
-    return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end),
+    return Analysis(doc_id_for(body), extract_indicators(body, meta.plan_year, meta.review_start, meta.review_end,
+                                                          region_name=meta.region_name),
                     dataclasses.replace(seg, terms={}), TermCounts.of(seg.terms))
 
 
@@ -400,9 +402,10 @@ def group_with_loaded(db_path: Path, copies: list[Copy],
 # -- acquisition ---------------------------------------------------------------------------
 
 def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
-                  authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
+                  authority: str | None = None) -> Iterator[PageFetch | ReportPage | Skip]:
     """Saved report files (`--from-dir`), archived like fetched pages; `authority` (`--authority`)
-    says whether they are official copies or mirrors when copies collapse into one document.
+    says whether they are official copies or mirrors when copies collapse into one document; None:
+    each file's own page says (tasks/anatomy.page_authority: an official site's 网站标识码).
 
     A file's size and modification time are its validator (its page row's `etag`, as a static-file
     server makes one): a loaded file with the same validator is not read again, as make and rsync
@@ -442,7 +445,7 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         yield PageFetch(**row, fetched_at=fetched_at, raw_sha256=sha, raw_path=raw_path, etag=validator, error=error,
                         not_modified=unchanged and not error)
         if page is not None:
-            yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
+            yield ReportPage(url=url, source_name=from_dir.name, authority=authority or page_authority(page), page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
 
 
@@ -522,7 +525,7 @@ def _in_background(items: Iterator, buffer: int = 256) -> Iterator:
 
 
 def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known: dict[str, Known],
-            config: FetchConfig, from_dir_authority: str = "mirror") -> Iterator[PageFetch | ReportPage | Skip]:
+            config: FetchConfig, from_dir_authority: str | None = None) -> Iterator[PageFetch | ReportPage | Skip]:
     if from_dir is not None:
         yield from _in_background(local_reports(from_dir, archive, known, from_dir_authority))
     if sites:
@@ -532,7 +535,7 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 # -- the run -------------------------------------------------------------------------------
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
-                 from_dir_authority: str = "mirror", config: FetchConfig | None = None, runner: StageRunner = run_inline,
+                 from_dir_authority: str | None = None, config: FetchConfig | None = None, runner: StageRunner = run_inline,
                  batch_size: int = 100, corrections: list[Correction] | None = None) -> RunSummary:
     """Fetch what is new, turn it into documents, load it; returns what happened.
 

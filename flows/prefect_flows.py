@@ -212,7 +212,7 @@ def _finish(summary: pipeline.RunSummary, db_path: Path, images: ChartImages) ->
 @flow(name="backfill", log_prints=True)
 def backfill(urls: list[str] | None = None, sources_file: str | None = None, from_dir: str | None = None,
              db: str | None = None, max_pages: int | None = None,
-             authority: Literal["official", "mirror"] = "mirror", revalidate: bool = False,
+             authority: Literal["official", "mirror"] | None = None, revalidate: bool = False,
              corrections: str | None = None) -> dict:
     """One-off backfill: discover, fetch, clean, dedupe, extract, segment and load.
 
@@ -222,7 +222,8 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         from_dir: a folder of saved .html/.htm/.txt/.pdf/.docx reports on the worker's machine
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         max_pages: stop after this many report pages; empty for no limit
-        authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
+        authority: whether the from_dir files are official copies or mirrors (which copy is canonical); empty:
+            each file by its own page metadata (tasks/anatomy.page_authority)
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
         corrections: a corrections file (match,field,value,note); empty for $GOVREPORTS_CORRECTIONS, else
             corrections.csv in the working directory when present, else the corrections the warehouse stores

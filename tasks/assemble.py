@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 from tasks.clean import clean_page
 from tasks.corrections import Correction, apply as apply_corrections, corrected_away, corrected_kind
-from tasks.discover import report_verdict
+from tasks.discover import report_kind, report_verdict
 from tasks.metadata import extract_metadata
 from tasks.parse import ParseError, decode_html, document_kind, parse_document
 from tasks.records import CleanText, Copy, DocumentMeta, PageText, ReportPage, Skip
@@ -134,7 +134,8 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False,
         return Assessment(corrected_away(fixes))
     stage = "judging"
     try:
-        reason = None if corrected_kind(fixes) == "report" else report_verdict(page)
+        kind = report_kind(page)
+        reason = None if corrected_kind(fixes) == "report" else kind.reason
         if reason is not None and not thoroughly:
             return Assessment(reason)
         stage = "cleaning"
@@ -144,7 +145,9 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False,
         if reason is not None and not thoroughly:
             return Assessment(reason, clean)
         stage = "placing"
-        meta = apply_corrections(extract_metadata(clean, url=url, site_name=page.site_name), fixes)
+        meta = extract_metadata(clean, url=url, site_name=page.site_name, site_domain=page.site_domain,
+                                site_code=page.site_code, chrome_text=page.chrome_text)
+        meta = apply_corrections(dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence), fixes)
     except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
         log.warning("%s %s failed", stage, url, exc_info=True)
         return Assessment(failure(stage, exc))

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 
 from tasks import segment
+from tasks.anatomy import SALUTATION_DEPTH
 from tasks.discover import report_start
 from tasks.records import CleanText, PageText
 
@@ -437,11 +438,24 @@ def _drop_toolbars(lines: list[str]) -> list[str]:
 
 def _body_start(lines: Sequence[str]) -> int | None:
     """Index of the salutation line; failing that, a line that has it inside, or the opening formula;
-    a report that opens without one starts at its first section or paragraph (discover.report_start)."""
+    a report that opens without one starts at its first section or paragraph (discover.report_start).
+
+    A salutation after SALUTATION_DEPTH of the text's prose (各位代表！ before a closing part, in an
+    摘要 page or a copy that lost its opening) is an address inside the report, not its opening;
+    page chrome before it (menus, toolbars: short lines) does not count."""
     found = next((index for pattern in (SALUTATION, INLINE_SALUTATION, OPENING)
                   for index, line in enumerate(lines)
                   if pattern.search(line) and not is_chrome_line(line) and not TEASER_END.search(line)), None)
+    if found is not None:
+        prose = [_prose_chars(line) for line in lines]
+        if sum(prose[:found]) > SALUTATION_DEPTH * sum(prose):
+            found = None
     return report_start(list(lines), found)
+
+
+def _prose_chars(line: str) -> int:
+    """A paragraph's length when it is prose (a long line ending a sentence), else 0."""
+    return len(line) if len(line) >= 40 and line.rstrip()[-1:] in "。！？!?；;”" else 0
 
 
 def _split_inline_salutation(lines: list[str], start: int) -> tuple[list[str], int]:

@@ -262,11 +262,6 @@ _NOT_WORK_SUBJECTS: tuple[tuple[re.Pattern[str], str], ...] = (
 _OTHER_TITLE = re.compile(r"(?:纲要|规划|计划|预算|决算|草案)[)\uff09]?$")
 _ENTRUSTED = re.compile(r"受[^。,\uff0c]{0,20}(?:人民)?政府(?:的)?委托")
 _CPPCC = re.compile(r"^各位委员|各位委员[:\uff1a]")
-# A news item about a report speaks of it in the third person.
-_THIRD_PERSON = re.compile(
-    r"(?<!我)代表[^。,\uff0c]{0,20}政府[^。]{0,6}向大会作(?:了)?(?:政府)?工作报告|《(?:政府工作)?报告》(?:说|指出|提出|强调|回顾|认为|显示)"
-    r"|报告(?:分为|共分)[^。]{0,6}(?:个)?部分|(?<![大会])报告(?:指出|提出|强调|显示|认为|要求|回顾)"  # not 十九大报告指出
-    r"|(?<!工作)报告(?:说|称)[，,：:]|作(?:政府)?工作报告时(?:说|指出|强调|表示)|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
 # Who the first person speaks for when it is not a government: 我代表市人民代表大会常务委员会 / 市中级人民法院.
 _SPEAKS_FOR = re.compile(r"我代表(?P<who>[^。,\uff0c;\uff1b]{2,40}?)(?:[,\uff0c]|向)")
 _OTHER_BODY = re.compile(r"常务委员会|常委会|人民法院|法院|人民检察院|检察院|政协|委员会")
@@ -275,8 +270,195 @@ MIN_STRUCTURED_CJK = 600  # a report recognised by its structure alone, without 
 TITLE_LINES = 5
 
 
+# -- what kind of text: its own heading and its voice -----------------------------------------
+# A scraper's header (标题：…政府工作报告) says what a site filed the page under; the text's own first
+# heading says what the text is (…预算（草案）的报告, …关于国务院机构改革方案的决定, …隆重开幕), and
+# its paragraphs' voice says who speaks: the government (我们, 我市, 今年, 过去一年, 各位代表) or a
+# reporter writing about it (本报讯, 记者, 出席, 主持, 报告指出, 他说). A newspaper's full rendering (one
+# reporter's lead, then the report in its own voice) and a 摘登/摘要 excerpt load, flagged; a text
+# mostly in the reporter's voice is news about the report or its congress.
+_HEADER_FIELD = re.compile(
+    r"^(?:标题|题目|title|来源|source|作者|时间|发布时间|日期|发布日期|浏览次数|阅读|点击|字号|栏目|关键词|索引号|"
+    r"发布机构|文号|分类|内容摘要)\s*[:\uff1a]", re.I)
+_HEADING_MARKUP = re.compile(r"^[#>*\s【\[]*|[*\s]*(?:[\[［]\d{1,3}[\]］])?[*\s]*$")
+_OWN_HEADING_LINES = 15
+# A headline about the report or its congress (市长王某某作政府工作报告, …隆重开幕): news, unless the
+# report itself follows in its own voice (a newspaper's full rendering).
+_NEWS_HEADINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:开幕|闭幕|召开|举行)(?:第[一二三四五六七八九十]+次全体会议|预备会议)?$"), "not a report: news of the congress"),
+    (re.compile(r"(?:作|做|听取|审议|热议|聚焦)[^。]{0,12}政府工作报告$"), "not a report: news about a report"),
+)
+_OTHER_DOCUMENT_HEADINGS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"(?:预算|决算)[^。]{0,30}(?:报告|草案[)\uff09]?)$"), "not a report: budget report"),
+    (re.compile(r"(?:纲要|规划)(?:[(\uff08]草案[)\uff09])?$"), "not a report: five-year plan report"),
+    (re.compile(r"计划[^。]{0,30}(?:报告|草案[)\uff09]?)$"), "not a report: annual plan report"),
+    (re.compile(r"公报$"), "not a report: statistical communiqué"),
+    (re.compile(r"(?:决定|决议)$"), "not a report: a congress decision"),
+)
+_REPORTED = re.compile(
+    r"记者|本报讯|通讯员|新华社[^。]{0,12}电|讯[(\uff08]|出席(?:会议|大会|开幕)|主持(?:会议|大会)|应出席代表|实到代表|"
+    r"隆重开幕|胜利闭幕|开幕式|《(?:政府工作)?报告》|(?<![大会])报告(?:指出|提出|强调|显示|认为|要求|回顾|说|称|分为|共分)|"
+    r"(?:他|她|代表|委员|负责人)(?:说|指出|强调|表示|认为)|作(?:政府)?工作报告时|(?:表示|介绍|谈到)[,\uff0c:\uff1a]|听取(?:和|并)?(?:审议)?了?[^。]{0,20}政府工作报告")
+_OWN_VOICE = re.compile(r"我们|我(?:省|市|区|县|州|旗|盟)|今年|过去(?:的)?一年|各位(?:人大)?代表|(?:^|[,\uff0c。；;])要")
+# A reporter's lead opens the text (本报讯, （记者…）, 新华社…电, 市长…作政府工作报告时说); a photo
+# caption (记者 王鼎 摄) or a report's mention of 新华社 is not one.
+_REPORTER_LEAD = re.compile(r"本报讯|讯[(\uff08]|[(\uff08]记者|新华社[^。]{0,12}电|作(?:政府)?工作报告时(?:说|指出|强调|表示)")
+_ABRIDGED = re.compile(r"摘登|(?<!内容)摘要|摘编|节选")  # 内容摘要： is a site's summary field
+_OPENING_FORMULA = re.compile(r"各位(?:人大)?代表|我代表|请予审议|提出意见")
+FRAMED_PARAGRAPH_CJK = 800  # a newspaper's paragraph; a longer line is a copy's run-together text
+FULL_REPORT_CJK = 3000  # own-voice text that carries a whole report under a news headline
+OPENING_DEPTH = 0.2  # an opening formula past this share of the text is an address inside it
+MIN_CONTENT_CJK = 120  # a report says something beyond its opening formula
+OWN_VOICE_SHARE = 0.05  # a text without its opening is a report's part when its own voice is this share of it
+# the government speaking of itself as government (a report's closing part: 政府自身建设)
+_GOVERNMENT_SELF = re.compile(r"政府自身建设|(?:法治|服务型|廉洁|人民满意的?)政府|各级政府|政府工作人员|政府系统|政府全体")
+
+
+@dataclass(frozen=True)
+class Kind:
+    """Whether a text is a government work report, the rule that decided and the phrase it read.
+
+    `rule` names the evidence: for a report "self-named opening" (我代表…政府), "salutation",
+    "own heading" (its own 政府工作报告 title) or "structure" (title, session or speaker lines with
+    review and plan parts, or a part of a report in its own voice), while "newspaper-framed" and
+    "abridged" flag a report under a reporter's lead or cut to excerpts; for a refusal "own heading",
+    "reporting voice", "structure" or "no body", with `reason` (the run's Skip reason).
+    """
+
+    is_report: bool
+    rule: str
+    evidence: str
+    reason: str | None = None
+
+
+def _own_heading(lines: tuple[str, ...]) -> tuple[str, str | None] | None:
+    """The text's first heading that says what it is: (heading, None) for a work report's title,
+    (heading, reason) for another document or a news headline; None if its first lines say neither.
+    A scraper's header field (标题：…) is not the text's own, and neither is a line after the
+    opening formula (a document the report names: 《关于深化改革严格土地管理的决定》)."""
+    opening = _opening_line(lines)
+    for line in lines[:_OWN_HEADING_LINES if opening is None else min(opening, _OWN_HEADING_LINES)]:
+        compact = _HEADING_MARKUP.sub("", _compact(line))
+        if _HEADER_FIELD.match(compact) or len(compact) > 60 or compact.endswith(("。", "！", "；")):
+            continue
+        for pattern, reason in _NEWS_HEADINGS:
+            if pattern.search(compact):
+                return compact, reason
+        if _WORK_REPORT_TITLE.search(compact) or _REPORT_TITLE.search(compact):
+            return compact, None
+        for pattern, reason in _OTHER_DOCUMENT_HEADINGS:
+            if pattern.search(compact):
+                return compact, reason
+    return None
+
+
+@dataclass(frozen=True)
+class _Voice:
+    """How much of the text is the government speaking and how much a reporter writing about it."""
+
+    own: int  # CJK characters in sentences in the government's voice
+    reported: int  # CJK characters in sentences in a reporter's voice
+    lead: str | None  # a reporter's lead in the first lines (本报讯…, 市长…作政府工作报告时说)
+    first_reported: str | None  # the first sentence in a reporter's voice (《报告》说，…)
+    content: int  # CJK characters of the text's sentences after its opening formula, the formula excluded
+
+    @property
+    def share(self) -> float:
+        """The government's share of the voiced text (1.0 when no line is reported)."""
+        return self.own / (self.own + self.reported) if self.own + self.reported else 1.0
+
+
+_SENTENCE_END = re.compile(r"(?<=[。！？!?])")
+
+
+def _opening_line(lines: tuple[str, ...]) -> int | None:
+    """The line of the opening formula (各位代表, 我代表…) when it opens the text (within its first
+    fifth), else None: a 各位代表！ before the closing part is no opening."""
+    total = sum(len(line) for line in lines)
+    offset = 0
+    for index, line in enumerate(lines):
+        if offset > OPENING_DEPTH * total:
+            break
+        if _OPENING_FORMULA.search(line):
+            return index
+        offset += len(line)
+    return None
+
+
+def _voice(lines: tuple[str, ...]) -> _Voice:
+    """Sentence by sentence (a mirror copy may hold a whole report in a few lines); a paragraph
+    whose first sentence is a reporter's frame (《报告》说，…) is reported speech to its end."""
+    own = reported = content = 0
+    lead = first_reported = None
+    opening = _opening_line(lines) or 0
+    for index, line in enumerate(lines):
+        if _HEADER_FIELD.match(_compact(line)):
+            continue
+        sentences = _SENTENCE_END.split(line)
+        framed = bool(_REPORTED.search(sentences[0])) and cjk_count(line) <= FRAMED_PARAGRAPH_CJK
+        for sentence in sentences:
+            cjk = cjk_count(sentence)
+            if framed or _REPORTED.search(sentence):
+                reported += cjk
+                first_reported = first_reported or sentence[:80]
+                if lead is None and index < HEAD_LINES and _REPORTER_LEAD.search(sentence):
+                    lead = sentence[:80]
+            elif _OWN_VOICE.search(sentence):
+                own += cjk
+            if index >= opening and cjk >= 8 and not _OPENING_FORMULA.search(sentence):
+                content += cjk
+    return _Voice(own, reported, lead, first_reported, content)
+
+
+def report_kind(page: PageText) -> Kind:
+    """Is the page a government work report, and on what evidence (see `Kind`).
+
+    The text's own first heading outranks a scraper's header; the voice of its sentences outranks a
+    reporter's frame; then the structure rules (`_structure_verdict`) decide, and a report must say
+    something beyond its opening formula.
+    """
+    heading = _own_heading(page.lines)
+    voice = _voice(page.lines)
+    if heading is not None and heading[1] is not None:
+        in_own_voice = voice.share >= 0.8 and voice.own >= FULL_REPORT_CJK
+        if not (heading[1].startswith("not a report: news") and in_own_voice):
+            return Kind(False, "own heading", heading[0], heading[1])
+    if voice.reported and voice.share < 0.5:
+        congress = any(re.search(r"开幕|闭幕|应出席代表|实到代表", line) for line in page.lines[:HEAD_LINES * 2])
+        reason = "not a report: news of the congress" if congress else "not a report: news about a report"
+        return Kind(False, "reporting voice", voice.lead or voice.first_reported or "", reason)
+    reason = _structure_verdict(page, voice)
+    if reason is not None:
+        return Kind(False, "structure", "", reason)
+    if voice.content < MIN_CONTENT_CJK:
+        return Kind(False, "no body", "", "not a report: nothing beyond the opening formula")
+    head = "\n".join([page.title or "", *(heading[:1] if heading else ()), *page.lines[:3]])
+    if abridged := _ABRIDGED.search(_compact(head)):
+        return Kind(True, "abridged", abridged.group())
+    if voice.lead is not None:
+        return Kind(True, "newspaper-framed", voice.lead)
+    return _report_evidence(page, heading)
+
+
+def _report_evidence(page: PageText, heading: tuple[str, str | None] | None) -> Kind:
+    """What says this report is one: its salutation, 我代表…政府, its own title, or its header."""
+    text = "\n".join(page.lines[:40])
+    if first_person := _FIRST_PERSON.search(text):
+        return Kind(True, "self-named opening", first_person.group())
+    if _has_salutation(page.lines):
+        return Kind(True, "salutation", "各位代表")
+    if heading is not None:
+        return Kind(True, "own heading", heading[0])
+    return Kind(True, "structure", page.title or "")
+
+
 def report_verdict(page: PageText) -> str | None:
-    """None when the page reads as a government work report, else the Skip reason.
+    """None when the page reads as a government work report, else the Skip reason (`report_kind`)."""
+    return report_kind(page).reason
+
+
+def _structure_verdict(page: PageText, voice: _Voice) -> str | None:
+    """None when the page's structure reads as a government work report, else the Skip reason.
 
     Evidence: the deputies addressed (各位代表) or the government speaking (我代表…人民政府);
     failing those, two of the head's marks (a 政府工作报告 title, the session line, the speaker
@@ -290,7 +472,7 @@ def report_verdict(page: PageText) -> str | None:
     addressed = _has_salutation(page.lines) or bool(_FIRST_PERSON.search(text))
     if cjk < 300:
         return f"not a report: body too short ({cjk} CJK characters)" if addressed else "not a report: no salutation"
-    reason = _not_work_report(page)
+    reason = _not_work_report(page, voice)
     if reason is not None:
         return reason
     if addressed:
@@ -309,6 +491,11 @@ def report_verdict(page: PageText) -> str | None:
     long_paragraphs = sum(1 for line in page.lines if cjk_count(line) >= 40)
     if cjk >= MIN_STRUCTURED_CJK and (from_head >= 2 or (from_head and sections) or (sections == 2 and long_paragraphs >= 10)):
         return None
+    # A part of a report (its opening lost, or only its last pages kept) still speaks as the government
+    # about its own work, in nearly every line, with nobody reporting on it.
+    own_voice = voice.own >= OWN_VOICE_SHARE * cjk and voice.share >= 0.9
+    if cjk >= MIN_STRUCTURED_CJK and own_voice and (sections or _GOVERNMENT_SELF.search(text)):
+        return None
     return "not a report: no salutation"
 
 
@@ -316,7 +503,7 @@ def _has_salutation(lines: tuple[str, ...]) -> bool:
     return any(_SALUTATION_LINE.search(line) for line in lines)
 
 
-def _not_work_report(page: PageText) -> str | None:
+def _not_work_report(page: PageText, voice: _Voice) -> str | None:
     """The reason a report-shaped text is not a government work report, or None.
 
     The title and opening say what is reported on: a work report says 报告政府工作 /
@@ -344,15 +531,14 @@ def _not_work_report(page: PageText) -> str | None:
             if pattern.search(titles):
                 return reason
         return "not a report: delivered on the government's behalf (受…政府委托)"
-    if not first_person and not _has_salutation(lines) and _THIRD_PERSON.search("\n".join(lines[:HEAD_LINES * 2])):
-        return "not a report: news about a report"
     if _CPPCC.search(head) and not first_person:
         return "not a report: CPPCC report (各位委员)"
     speaks_for = _SPEAKS_FOR.search("\n".join(lines[:40]))
     if first_person is None and speaks_for and _OTHER_BODY.search(speaks_for["who"]):
         return "not a report: another body's report (人大常委会, 法院, 检察院, 政协)"
-    if first_person is None and (reason := lookalike_reason(page.title or "")):
-        return reason
+    if first_person is None and len(page.title or "") <= 60 and (reason := lookalike_reason(page.title or "")):
+        if not (reason.endswith("摘要") and voice.own >= MIN_CONTENT_CJK):  # an excerpt in its own voice is a report
+            return reason
     return None
 
 

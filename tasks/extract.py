@@ -23,7 +23,7 @@ from decimal import Decimal
 
 from tasks.records import Indicator
 
-EXTRACTOR_VERSION = "2.0.0"
+EXTRACTOR_VERSION = "2.1.0"
 
 # --------------------------------------------------------------------------
 # Text normalisation (length-preserving so offsets stay valid)
@@ -41,7 +41,7 @@ _FULLWIDTH = str.maketrans("０１２３４５６７８９．％－～", "012345
 
 # Not the region's GDP: per head, per unit, a sector's own total (海洋生产总值), GDP as the base of a
 # share (的比重, 的比例) or of a contribution (对GDP增长贡献率).
-_NOT_GDP_BEFORE = r"(?<!人均)(?<!单位)(?<!万元)(?<!绿色)(?<!亿元)(?<!海洋)"
+_NOT_GDP_BEFORE = r"(?<!人均)(?<!单位)(?<!万元)(?<!万元 )(?<!单位 )(?<!绿色)(?<!亿元)(?<!海洋)"
 _NOT_GDP_AFTER = r"(?!能耗|能源|电耗|水耗|用水|二氧化碳|碳排放|的比重|比重|的比例|比例|中|增长贡献|增长的贡献|贡献)"
 
 _ALIASES: list[tuple[tuple[str, ...], str]] = [
@@ -170,6 +170,21 @@ _CONNECTOR_RE = re.compile(r"\s*(?:、|和|及|与|以及|,|，)\s*")
 _VALUE_CONNECTOR_RE = re.compile(r"\s*(?:、|和|及|与|以及)\s*")
 
 _SHARE_RE = re.compile(r"比重|占比|比例")
+# A catalog name followed, in its own clause, by a noun that is a ratio to it or a quantity per
+# unit of it (GDP综合能耗, GDP的比率, 对GDP的综合贡献率): the figure is that ratio's, not the name's.
+# 比重/比例 are shares, read as such; 增长率 is the name's own growth.
+_RATIO_OF_RE = re.compile(r"(?<!增长)(?<!增)率|之比|比值|强度|能耗|电耗|水耗|物耗|耗能|消耗|排放")
+_GROWTH_RATE_RE = re.compile(r"增长率|增长速度")
+# The subject written just before a catalog name: a named place (深汕特别合作区, 合作区, 某某县, 全国).
+# It is the region itself only when it says so (全市, 我县, 本区, the region's own name).
+_PLACE_SUBJECT_RE = re.compile(
+    r"(?P<place>(?<!城)(?:[\u4e00-\u9fff]{0,10}?)(?:特别合作区|合作区|新区|开发区|高新区|示范区|园区|试验区|片区|"
+    r"[区县市州盟旗镇乡省国]))(?:的|实现|完成)?\s*$"
+)
+# 全市, 我县, 本区: the speaker's own level word; 辖区 (its jurisdiction) and 城镇/城乡 are never another place.
+_SELF_PLACE_RE = re.compile(r"(?:^|[全我本该])(?P<word>区|县|市|州|盟|旗|镇|乡|省)$")
+_NEVER_OTHER_RE = re.compile(r"(?:辖区|城镇|城乡|城市|地区)$")
+_NATION_RE = re.compile(r"[全我中]国$")
 _DENOMINATOR_RE = re.compile(r"占|相当于")
 _SUBSET_RE = re.compile(r"项目")
 _CAGR_RE = re.compile(r"年均|平均每年|每年平均|年平均")
@@ -347,6 +362,11 @@ def _last_boundary(text: str) -> int:
     return max(map(text.rfind, _BOUNDARY_CHARS)) + 1
 
 
+def _ratio_of(gap: str) -> bool:
+    """The words after a catalog name make it the base of a ratio (GDP综合能耗下降3.7%)."""
+    return bool(_RATIO_OF_RE.search(_PRED_RE.sub("", _GROWTH_RATE_RE.sub("", gap))))
+
+
 def _is_predicate_only(text: str) -> bool:
     """True if `text` holds nothing but predicate words and punctuation."""
     return not _PRED_RE.sub("", text)
@@ -362,12 +382,20 @@ class _Context:
     plan_year: int
     review_start: int
     review_end: int
+    region_names: tuple[str, ...] = ()  # the region's name and its short form (深圳市, 深圳)
+    level_word: str | None = None  # 市 for 深圳市, 区 for 满城区 and 西藏自治区: 全市, 我区 speak of it
+    national: bool = False
 
 
 def extract_indicators(
-    body: str, plan_year: int | None, review_start: int | None, review_end: int | None
+    body: str, plan_year: int | None, review_start: int | None, review_end: int | None,
+    *, region_name: str | None = None,
 ) -> list[Indicator]:
-    """Extract catalog indicators from `body`; see docs/indicators.md for the contract."""
+    """Extract catalog indicators from `body`; see docs/indicators.md for the contract.
+
+    `region_name` (the document's region) tells a figure of the region's own from one whose
+    subject is another place named before it (深汕特别合作区地区生产总值增长15%).
+    """
     if plan_year is None and review_end is None:
         return []
     if plan_year is None:
@@ -376,7 +404,8 @@ def extract_indicators(
         review_end = plan_year - 1
     if review_start is None or review_start > review_end:
         review_start = review_end
-    ctx = _Context(plan_year, review_start, review_end)
+    ctx = _Context(plan_year, review_start, review_end, _name_forms(region_name), _level_word(region_name),
+                   region_name == "全国")
 
     text = body  # never rewritten, so offsets are offsets into the caller's body
     # Most of a report has no figures: find unit marks once (a cheap scan), and
@@ -436,6 +465,54 @@ def extract_indicators(
     return rows
 
 
+def _name_forms(region_name: str | None) -> tuple[str, ...]:
+    """深圳市 -> (深圳市, 深圳); 黔南布依族苗族自治州 -> (…, 黔南): how a report names itself."""
+    if not region_name:
+        return ()
+    short = re.sub(r"(?:[\u4e00-\u9fff]{1,6}?族)*自治[州县旗区]$|[省市县区州盟旗]$", "", region_name)
+    return tuple({region_name, short} - {""})
+
+
+def _level_word(region_name: str | None) -> str | None:
+    """The word a region's report calls itself by after 全/我/本: 市, 县, 区, 州, 省, 盟, 旗."""
+    if not region_name or region_name[-1] not in "省市区县州盟旗":
+        return None
+    return region_name[-1]
+
+
+def _other_subject(prefix: str, ctx: _Context) -> bool:
+    """The clause names a place other than the region right before a catalog name.
+
+    A figure is the region's when its subject is the region (全市, 我县, its own name) or
+    when no place is named; a zone, a county, a partner or the nation named as subject
+    (深汕特别合作区地区生产总值, 合作区规上工业增加值, 全国GDP) makes it that place's, and so does
+    a parent spoken of by its level word (全市 in a district's report, 全省 in a city's).
+    """
+    m = _PLACE_SUBJECT_RE.search(prefix)
+    if m is None:
+        return False
+    place = m.group("place")
+    if _NATION_RE.search(place):
+        return not ctx.national
+    if _NEVER_OTHER_RE.search(place):
+        return False
+    if self_word := _SELF_PLACE_RE.search(place):
+        return ctx.level_word is not None and self_word["word"] != ctx.level_word
+    return not any(place.endswith(name) for name in ctx.region_names)
+
+
+_PLAN_NUMBERS = {"十一五": 2006, "十二五": 2011, "十三五": 2016, "十四五": 2021, "十五五": 2026, "十六五": 2031}
+_NAMED_PLAN_RE = re.compile("|".join(_PLAN_NUMBERS))
+
+
+def _named_plan(sentence: str, plan_year: int) -> tuple[int, int] | None:
+    """The years of the latest five-year plan a sentence names (十四五 -> 2021–2025), if not over."""
+    starts = [_PLAN_NUMBERS[name] for name in _NAMED_PLAN_RE.findall(sentence)]
+    if not starts or max(starts) + 4 < plan_year:
+        return None
+    return max(starts), max(starts) + 4
+
+
 def _this_year(sentence: str, plan_year: int) -> bool:
     """The sentence speaks of the plan year itself: 今年, 年内, or the year written out."""
     return bool(_THIS_YEAR_RE.search(sentence)) or f"{plan_year}年" in sentence
@@ -484,6 +561,9 @@ def _scan_sentence(
     run: list[_Value] = []
     run_gap = ""
     alias_text = ""
+    # The sentence's topic when it is another place: 合作区地区生产总值增长15%、规上工业增加值增长20%
+    # keeps the zone as subject for the names after it, until the region is named again.
+    other_topic = False
 
     def flush() -> None:
         nonlocal run
@@ -501,8 +581,11 @@ def _scan_sentence(
                 continue  # a denominator (占地区生产总值比重, 相当于全市生产总值的比例), not a subject
             flush()
             codes = list(_ALIAS_CODES[tok.lastgroup])
-            if _SUBSET_RE.search(text[clause_start : tok.start()]):
-                # 招商引资项目完成固定资产投资220亿元: a part's figure, not the region's
+            prefix = text[clause_start : tok.start()]
+            if _PLACE_SUBJECT_RE.search(prefix):
+                other_topic = _other_subject(prefix, ctx)
+            if _SUBSET_RE.search(prefix) or other_topic:
+                # 招商引资项目完成固定资产投资220亿元, 合作区地区生产总值增长15%: a part's figure
                 prev_kind, prev_end, group = "alias", tok.end(), None
                 continue
             if prev_kind == "alias" and group and _CONNECTOR_RE.fullmatch(gap):
@@ -517,7 +600,7 @@ def _scan_sentence(
         if not continues_run:
             flush()
             if prev_kind == "alias":
-                ok = _is_predicate_only(gap[_last_boundary(gap):]) if _BOUNDARY_RE.search(gap) else True
+                ok = _is_predicate_only(gap[_last_boundary(gap):]) if _BOUNDARY_RE.search(gap) else not _ratio_of(gap)
             else:
                 ok = _is_predicate_only(gap)
             if not ok:
@@ -638,10 +721,13 @@ def _build_row(
     else:
         # a growth rate over a span says so (年均, 五年, 到20XX年); a bare one is the plan year's
         span = multi and (metric != "growth" or bool(_SPAN_RE.search(sentence)) or bool(_MULTI_SENTENCE_RE.search(sentence)))
-        last = until or (ctx.plan_year + 4 if span else ctx.plan_year)
+        if span and metric == "growth" and until is None:
+            metric = "cagr"  # “十四五”时期…主要目标是：地区生产总值增速7.5%: a rate over the plan's years
+        plan = _named_plan(sentence, ctx.plan_year) if span else None
         if metric in ("cagr", "cumulative"):
-            period = (ctx.plan_year, until or ctx.plan_year + 4)
+            period = (plan[0], until or plan[1]) if plan else (ctx.plan_year, until or ctx.plan_year + 4)
         else:
+            last = until or (plan[1] if plan else ctx.plan_year + 4 if span else ctx.plan_year)
             period = (last, last)
     return Indicator(
         indicator=code,

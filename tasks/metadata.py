@@ -16,10 +16,11 @@ import datetime as dt
 import re
 from collections import Counter
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache, lru_cache
 from pathlib import Path
 
+from tasks.anatomy import Anatomy, Site, headings, read_anatomy, year_text
 from tasks.clean import is_chrome_line
 from tasks.records import CleanText, DocumentMeta
 
@@ -29,37 +30,32 @@ FORMER_REGIONS_CSV = Path(__file__).parent / "data" / "regions_former.csv"
 SPACES = re.compile(r"[\s\u3000]+")
 NUMERAL = "一二三四五六七八九十"
 # where the government names itself, most telling first
-DATE_PLACE = re.compile(r"日?在(?P<place>[^\s,\uff0c。在]{2,24}?)(?:第?[一二三四五六七八九十\d]+届)?人民代表大会")
-SESSION_PLACE = re.compile(rf"(?P<place>[^\s,\uff0c。]{{2,24}}?)第?[{NUMERAL}\d]+届人大")
 SPEAKER_PLACE = re.compile(r"(?P<place>[^\s,\uff0c。]{2,24}?)人民政府")
-OPENING_PLACE = re.compile(r"我代表(?P<place>[^,\uff0c。]{0,24}?)(?:人民)?政府")
 TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:(?:19|20)\d\d年度?)?(?:人民)?政府(?:工作)?报告")
 NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
-OPENING_LEVEL = re.compile(r"我代表(?P<word>自治区|省|自治州|州|盟|市|区|县|旗)(?:人民)?政府")
-SPEAKER_LEVEL = re.compile(r"(?<![副])(?P<word>省|市|区|县|旗|州|盟)长(?=[\u4e00-\u9fff·]{2,8})")
-SELF_REFERENCE = re.compile(r"(?:全|我|本)(?P<word>省|市|区|县|旗|州)(?![委长])")
-BODY_OVERRULES = 3  # mentions of another region that outweigh a title the body never repeats
-LEVELS_OF_HINT = {"city": {"city", "county"}, "county": {"county"}, "district": {"district"},
-                  "province": {"province"}}
-LEVEL_OF_WORD = {"省": "province", "自治区": "province", "市": "city", "自治州": "city", "州": "city",
-                 "盟": "city", "区": "district", "县": "county", "旗": "county"}
+SESSION_WEIGHT = 25  # a session line naming a place: a typo'd one (苏州 for 宿州) loses to a body naming 宿州 throughout
+LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, often wrong
+UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
+DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
+MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
+UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 in 省、市和县), its city named or not
+SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
+CHILD_CAP = 3  # mentions of one child that count for its parent
+MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
+SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
 # years
-REVIEW_HEADING = re.compile(rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年[^。,\uff0c;\uff1b\n]{{0,12}}?(?:回顾|总结)", re.M)
-PLAN_HEADING = re.compile(
-    rf"(?:^|[{NUMERAL}]、)\s*(?P<year>(?:19|20)\d\d)年(?:[^。,\uff0c;\uff1b\n]{{0,24}}?(?:任务|安排|目标|要求|部署|重点工作|政策取向|建议)"
-    r"|的?(?:政府)?工作\s*$)", re.M)
 FIVE_YEAR_REVIEW = re.compile(r"过去五年(?:的)?(?:政府)?工作|过去一年和五年|本届政府过去五年|过去五年工作回顾")
 YEAR_MENTION = re.compile(r"((?:19|20)\d\d)年")
-STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较-])((?:19|20)\d\d)年(?!以来|至|到|[-—～~]|底前|前|的\d)")
-YEAR_DIGITS = str.maketrans("〇○零ＯO一二三四五六七八九", "00000123456789")
-CN_YEAR = re.compile(r"(?P<y>[一二][〇○零ＯO][〇○零ＯO一二三四五六七八九]{2})(?=\s*年)")
-SPLIT_YEAR = re.compile(r"(?<![\d.])(?P<y>(?:1\s?9|2\s?0)\s?\d\s?\d)\s?(?=年)")
-DIGIT_SPACE = re.compile(r"\d\s")
+STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较\-—–～~])((?:19|20)\d\d)年(?!以来|至|到|[-—～~]|底前|前|的\d)")
 OPENING_LINES = 3
-HEADING_MAX = 40  # a longer line is a paragraph, whatever its first words
-PART_HEADING = re.compile(rf"^[{NUMERAL}]+、(?P<text>[^。,\uff0c;\uff1b：:\n]{{2,30}})", re.M)
+# the voice a year is stated in: "2024年，要…力争…" is the plan; "2023年，全市生产总值增长5%" a review
+YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "years stated": 0.4}
+DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于)$")
+PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")  # 2021年是…开局之年，做好今年工作
+PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
+REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
@@ -94,6 +90,11 @@ SURNAMES = set(
 
 MUNICIPALITY_PREFIXES = {"11", "12", "31", "50"}  # 北京, 天津, 上海, 重庆: their districts have no city above them
 LEVEL_RANK = {"province": 0, "city": 1, "district": 2, "county": 2}
+# an autonomous division's name without its peoples: 湘西土家族苗族自治州 -> 湘西州, 湘西
+AUTONOMOUS = re.compile(r"(?P<base>.{2,}?)自治(?P<word>州|县|旗)")
+PEOPLES = re.compile(
+    "(?:蒙古|维吾尔|哈萨克|柯尔克孜|塔吉克|锡伯|达斡尔|鄂温克|鄂伦春|(?:回|藏|苗|彝|壮|布依|朝鲜|满|侗|瑶|白|土家|哈尼|傣|黎|傈僳|"
+    "佤|畲|拉祜|水|东乡|纳西|景颇|土|仫佬|羌|布朗|撒拉|毛南|仡佬|阿昌|普米|怒|德昂|保安|裕固|京|独龙|赫哲|门巴|珞巴|基诺)族)$")
 GENERIC_NAME = re.compile(r".区")  # a former 新区 or 市区 (唐山, 濮阳 until 2001) is a word, not evidence
 
 
@@ -136,27 +137,48 @@ NATIONAL = Place(code="000000", name="全国", level="national")
 UNKNOWN = Place()
 
 
-def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str | None = None) -> DocumentMeta:
-    """Read a report's metadata from its header and body; what cannot be read is None.
+def extract_metadata(clean: CleanText, *, url: str | None = None, site_name: str | None = None,
+                     site_domain: str | None = None, site_code: str | None = None,
+                     chrome_text: str = "") -> DocumentMeta:
+    """Read a report's metadata from its anatomy (tasks/anatomy.py); what cannot be read is None.
 
     `url` is accepted for symmetry with the pipeline but not read: report hosts
-    are pinyin (chaoyang.gov.cn) and say nothing the Chinese text does not.
+    are pinyin (chaoyang.gov.cn) and say nothing the Chinese text does not. The site's metadata
+    (SiteName, SiteDomain, SiteIDCode; a footer's 网站标识码 in `chrome_text`) is evidence for the
+    publisher, never alone for the place.
     """
     lines = [line.strip() for line in clean.header.splitlines() if line.strip()]
     report_lines = [SPACES.sub("", line) for line in lines if not is_chrome_line(line)]  # 武  凌 -> 武凌
     header = "".join(report_lines)  # one string: a date line may be broken over two lines
-    opening = "\n".join(clean.body.splitlines()[:OPENING_LINES])
-    plan_year, delivered_on = _plan_year_and_date(header, "\n".join(lines), clean.body, clean.title or "")
-    review_start, review_end = _review_years(plan_year, opening, clean.body)
+    prose = _prose(lines, clean.body)
+    anatomy = read_anatomy("\n".join(report_lines), prose, title=clean.title, chrome=chrome_text,
+                           site=Site(name=site_name, domain=site_domain, code=site_code))
+    opening = "\n".join(prose.splitlines()[:OPENING_LINES])
+    dated = _plan_year_and_date(header, "\n".join(lines), prose, clean.title or "")
+    review_start, review_end = _review_years(dated.plan_year, opening, prose)
     if NATIONAL_OPENING.search(opening) or NATIONAL_OPENING.search(header):
-        place = NATIONAL
+        placed = Placed(NATIONAL, "self-named opening", NATIONAL_OPENING.search(opening + header).group(), 1.0)
     else:
-        place = _place(clean, header, opening, site_name=site_name, plan_year=plan_year)
+        context = "\n".join([clean.header, prose, clean.title or "", site_name or ""])
+        placed = _place(anatomy, prose, context, dated.plan_year)
+    place = placed.place
+    year_confidence = YEAR_CONFIDENCE.get(dated.rule or "", 0.0)
     return DocumentMeta(
         title=clean.title, region_code=place.code, region_name=place.name, city=place.city,
-        province=place.province, level=place.level, plan_year=plan_year, review_start=review_start,
-        review_end=review_end, delivered_on=delivered_on, speaker=_speaker(report_lines, lines),
+        province=place.province, level=place.level, plan_year=dated.plan_year, review_start=review_start,
+        review_end=review_end, delivered_on=dated.delivered_on, speaker=_speaker(report_lines, lines),
+        region_rule=placed.rule, region_evidence=placed.evidence, plan_year_rule=dated.rule,
+        plan_year_evidence=dated.evidence, confidence=round(min(placed.confidence, year_confidence), 2),
     )
+
+
+def _prose(header_lines: list[str], body: str) -> str:
+    """The report's own text: the body, and when cleaning took a salutation deep inside for the
+    opening (an 摘要 page, a copy's last part), the report lines before it too."""
+    before = [line for line in header_lines if not is_chrome_line(line)]
+    if sum(map(len, before)) <= len(body):
+        return body
+    return "\n".join([*before, body])
 
 
 # -- region -----------------------------------------------------------------------------------
@@ -287,95 +309,224 @@ def _siblings(region: Region) -> list[Region]:
     return [r for r in children if r.listed_in(region.until) and r != region]
 
 
-def _place(clean: CleanText, header: str, opening: str, *, site_name: str | None,
-           plan_year: int | None = None) -> Place:
-    """The reporting government: named places from the header and opening, else the most mentioned one.
+@dataclass(frozen=True)
+class Placed:
+    """Where a report was placed, by which rule, on which phrase, how surely (0..1)."""
 
-    A header place must be of the level the report speaks at (我代表市人民政府, 市长): a portal's
-    banner (河南省人民政府 above a 驻马店 report) is not the government reporting."""
-    level = _level_hint(header, opening) or _self_level(clean.body)
-    # 全区 is a district's word and an autonomous region's alike: it does not rule a header place out
-    header_level = None if level == "district" and _level_hint(header, opening) is None else level
-    context = "\n".join([clean.header, clean.body, clean.title or "", site_name or ""])
-    for text, pattern in ((header, DATE_PLACE), (header, SESSION_PLACE), (opening, OPENING_PLACE),
-                          (opening, DATE_PLACE), (header, SPEAKER_PLACE), (clean.title or "", TITLE_PLACE),
-                          (header, TITLE_PLACE)):
+    place: Place
+    rule: str | None = None
+    evidence: str | None = None
+    confidence: float = 0.0
+
+
+def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) -> Placed:
+    """The reporting government, candidate weighed against candidate.
+
+    An explicit self-naming (我代表保定市人民政府) decides outright: no count of mentions of a
+    partner (京雄保一体化) outweighs it. A session line, title or header line naming a place weighs
+    SESSION_WEIGHT or LABEL_WEIGHT on top of what the body says of that place; the body's evidence
+    for a region is how often it names it plus how often it names its children (a 驻马店 report
+    names 汝南县, 遂平县 … again and again; a parent or a partner is named, but not through its
+    children). Only regions the level word fits compete (我代表州人民政府, 州长, 全州: a 州, not its
+    seat 都匀市); a site's division (网站标识码) adds a little to the publisher and its children.
+    """
+    word = _level_word(anatomy)
+    body = _body_evidence(prose, word, plan_year, context, anatomy.site.division)
+    if word is None and anatomy.self_words:  # 全市/我县 only: they weigh, they do not rule out (全省第一)
+        total = sum(anatomy.self_words.values()) + 1
+        for region, evidence in body.items():
+            evidence.fit = (sum(n for w, n in anatomy.self_words.items() if _fits_word(region, w)) + 1) / total
+    naming = anatomy.self_naming
+    if naming is not None:
+        region = _named_region(naming.place, word, context, plan_year)
+        if region is not None:
+            return Placed(_describe(region), "self-named opening", naming.phrase, 1.0)
+    labels: list[tuple[Region, str, str, int]] = []
+    for session in anatomy.sessions:
+        region = _named_region(session.place, word, context, plan_year)
+        if region is not None:
+            labels.append((region, "session line", session.phrase, SESSION_WEIGHT))
+    for text, pattern, rule in ((anatomy.header, SPEAKER_PLACE, "header"), (anatomy.title or "", TITLE_PLACE, "title"),
+                                (anatomy.header, TITLE_PLACE, "header")):
         for match in pattern.finditer(text):
-            names = _name_pattern().findall(match.group("place"))
-            if any(_of_level(name, header_level, plan_year) for name in names):
-                region = _resolve(names, context, plan_year=plan_year)
-                if pattern in (SPEAKER_PLACE, TITLE_PLACE):
-                    region = _unless_body_disagrees(region, clean.body, level, plan_year, context)
-                return _describe(region)
-    region = _most_named(clean.body, level, plan_year, context)
-    return _describe(region) if region is not None else UNKNOWN
+            region = _named_region(match.group("place"), word, context, plan_year)
+            if region is not None:
+                labels.append((region, rule, match.group(), LABEL_WEIGHT))
+                break
+    scores: Counter[Region] = Counter({region: evidence.score * evidence.fit for region, evidence in body.items()})
+    why: dict[Region, tuple[str, str]] = {}
+    mentions = _mentions(prose)
+    for region, rule, phrase, weight in labels:
+        if region not in why:  # a region's strongest label counts once
+            confirmed = region in body or any(mentions[name] for name in _mention_names(region))
+            scores[region] += weight if confirmed else UNCONFIRMED_WEIGHT
+            why[region] = (rule, phrase)
+    if not scores:
+        return Placed(UNKNOWN)
+    ranked = sorted(scores, key=lambda region: (scores[region], _listed(region, plan_year), -int(region.former)),
+                    reverse=True)
+    best = _most_specific(ranked[0], ranked, scores)
+    margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
+    if best in why:
+        rule, phrase = why[best]
+        confidence = 0.9 if rule == "session line" else 0.6
+    else:
+        rule, phrase = body[best].rule, body[best].summary(best)
+        confidence = 0.4
+    confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
+    return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
 
 
-def _unless_body_disagrees(region: Region, body: str, level: str | None, plan_year: int | None,
-                           context: str) -> Region:
-    """A title or page line is a mirror's label and may be wrong (唐县 over a 高唐县 report): when the
-    body never names that region but names another of its level throughout, the body wins."""
-    mentions = _mentions(body)
-    if mentions[region.name] or mentions[short_name(region.name)]:
-        return region
-    named = _most_named(body, level or region.level, plan_year, context)
-    if named is None or named == region:
-        return region
-    return named if mentions[named.name] + mentions[short_name(named.name)] >= BODY_OVERRULES else region
+def _most_specific(best: Region, ranked: list[Region], scores: Counter[Region]) -> Region:
+    """A report names its parents as context (山东省 and 聊城市 in a 高唐县 report), not as often as
+    itself: a region under the leader named at least half as often is the speaker."""
+    for region in ranked:
+        if region != best and best in _ancestors(region) and scores[region] * DESCENDANT_RATIO >= scores[best]:
+            return _most_specific(region, ranked, scores)
+    return best
 
 
-def _of_level(name: str, level: str | None, plan_year: int | None) -> bool:
-    """Whether some region of that name may be the government of that level (any when unknown)."""
-    return level is None or any(_speaks_at(region, level) for region in _namesakes(name, plan_year))
-
-
-def _speaks_at(region: Region, level: str) -> bool:
-    """A region whose government a level word (市, 县, 区) may name: 市 is a city, a county-level
-    city, or one of the four municipalities (上海市人民政府, 全市)."""
-    municipality = region.level == "province" and region.code[:2] in MUNICIPALITY_PREFIXES
-    return region.level in LEVELS_OF_HINT[level] or (level == "city" and municipality)
-
-
-def _most_named(body: str, level: str | None, plan_year: int | None, context: str) -> Region | None:
-    """The region of the report's level the body names most, by its full or its short name
-    (容城县 or 容城, 新安县 or 新安): a report without a place in its header or opening still
-    names its own county throughout. Among namesakes named as often (朝阳区 of 北京 and of 长春),
-    the one whose city or province the page (`context`) also names wins; a county-level city that merely sits
-    under the city the body names most (项城 in a 周口 report) does not."""
-    counts: Counter[Region] = Counter()
-    named: dict[Region, bool] = {}
-    for found, count in _mentions(body).items():
-        for region in _by_mention().get(found, []):
-            if not ((level is None or _speaks_at(region, level)) and _listed(region, plan_year)):
-                continue
-            if region not in named:
-                parents = _ancestors(region)
-                named[region] = not parents or any(short_name(parent.name) in context for parent in parents)
-            # A short name (资源, 新民) or a two-character one (和县 in 省、市和县) may be a word: it
-            # counts only with the region's city or province named too (a province's, 江苏, always).
-            if named[region] or (found == region.name and len(found) > 2):
-                counts[region] += count
-    if not counts:
+def _named_region(place: str, word: str | None, context: str, plan_year: int | None) -> Region | None:
+    """The region a place text names (保定市满城区 -> 满城区), of a level the word fits; None when it
+    names none (市, 州) or none of that level."""
+    names = [name for name in _name_pattern().findall(place) if _in_use(name, plan_year)]
+    names = names or [region.name for alias in _alias_pattern().findall(place) for region in _by_mention()[alias]]
+    if not any(_fits_word(region, word) for name in names for region in _namesakes(name, plan_year)):
         return None
+    region = _resolve(names, context, plan_year=plan_year)  # 长春市朝阳区: the parent picks the namesake
+    return region if _fits_word(region, word) else None
 
-    def score(region: Region) -> tuple[int, bool, int, int]:
-        return counts[region], named[region], _listed(region, plan_year), -int(region.former)
 
-    return max(counts, key=score)
+@dataclass
+class _Evidence:
+    own: int = 0  # passages naming it
+    times: int = 0  # mentions
+    children: int = 0
+    child_names: set[str] = field(default_factory=set)
+    site: int = 0
+    fit: float = 1.0  # the share of the text's 全市/我县 words that fit it, when no stronger word is read
+    named: bool = True  # its parent is named too (or it needs none): a short name alone may be a word
+
+    @property
+    def score(self) -> int:
+        """Its own mentions (when its parent is named too), its children's when MIN_CHILDREN or more
+        are named (one or two are a neighbour's, or the speaker's own city), and the site's division."""
+        children = self.children if len(self.child_names) >= MIN_CHILDREN else 0
+        return (self.own if self.named else 0) + children + self.site
+
+    def summary(self, region: Region) -> str:
+        """What the body says of it, for a reader: "驻马店市 named 12 times; 汝南县, 遂平县, 泌阳县 … named"."""
+        said = f"{region.name} named in {self.own} passages"
+        if len(self.child_names) >= MIN_CHILDREN:
+            said += "; " + "、".join(sorted(self.child_names)[:4]) + (" …" if len(self.child_names) > 4 else "") + " named"
+        return said
+
+    @property
+    def rule(self) -> str:
+        return "children named" if self.children > self.own else "named most"
+
+
+def _body_evidence(prose: str, word: str | None, plan_year: int | None, context: str,
+                   division: str | None) -> dict[Region, _Evidence]:
+    """Each region the level word fits, with in how many passages the report names it and its children.
+
+    A child's mentions count up to CHILD_CAP each: the parent of a county-level city is not its
+    speaker because the city names itself 50 times, but a city whose nine counties are each named
+    is."""
+    passages: Counter[Region] = Counter()
+    times: Counter[Region] = Counter()
+    spread, counts = _spread(prose), _mentions(prose)
+    for found, count in spread.items():
+        for region in _by_mention().get(found, []):
+            if _listed(region, plan_year) or plan_year is None:  # undated: a former region may be meant
+                passages[region] += count
+                times[region] += counts[found]
+    evidence: dict[Region, _Evidence] = {}
+    for region, count in passages.items():
+        if _fits_word(region, word):
+            found = evidence.setdefault(region, _Evidence())
+            found.own += count
+            found.times += times[region]
+            found.named = (_parent_named(region, context) or len(region.name) > 2 and region.name in prose
+                           or spread[region.name] >= UNNAMED_SPREAD)
+        parents = _ancestors(region)
+        if parents and _fits_word(parents[0], word):
+            parent = evidence.setdefault(parents[0], _Evidence(named=_parent_named(parents[0], context)))
+            parent.children += min(count, CHILD_CAP)
+            parent.child_names.add(region.name)
+    if division is not None:
+        for region, found in evidence.items():
+            if division in (region.code, region.parent_code):
+                found.site = SITE_WEIGHT
+    return {region: found for region, found in evidence.items()
+            if found.score > 0 and (found.times >= MIN_MENTIONS or found.children and len(found.child_names) >= MIN_CHILDREN)}
+
+
+def _parent_named(region: Region, context: str) -> bool:
+    """A province, or a region whose city or province the page names too (朝阳区 of 长春, not of 北京)."""
+    parents = _ancestors(region)
+    return not parents or any(name in context for parent in parents for name in _mention_names(parent))
+
+
+def _level_word(anatomy: Anatomy) -> str | None:
+    """The word the government calls itself by: 我代表市人民政府, 市二届人大, 市长; None without one
+    (then 全市, 我县 weigh the candidates, see _place)."""
+    if anatomy.self_naming is not None and anatomy.self_naming.level_word:
+        return anatomy.self_naming.level_word
+    for session in anatomy.sessions:
+        if session.level_word:
+            return session.level_word
+    if anatomy.speaker is not None and anatomy.speaker.title.endswith("长"):
+        return anatomy.speaker.level_word
+    return None
+
+
+def _fits_word(region: Region, word: str | None) -> bool:
+    """Whether a government a level word names may be this region: 市 a prefecture city, a
+    county-level city or a municipality; 州 an autonomous prefecture; 区 a district or an
+    autonomous region; 县 a county. The name says it (汝南县 is no 市, 都匀市 no 州)."""
+    if word is None:
+        return True
+    if word == "区" and region.level == "province":
+        return region.name.endswith("自治区")
+    return region.name.endswith(word)
+
 
 
 @cache
 def _by_mention() -> dict[str, list[Region]]:
-    """Regions by every name a report may call them: the full name and, when it keeps two or
-    more characters, the short one (容城县 -> 容城)."""
+    """Regions by every name a report may call them (`_mention_names`)."""
     index: dict[str, list[Region]] = {}
     for region in (*regions().values(), *former_regions()):
         if GENERIC_NAME.fullmatch(region.name):
             continue
-        for name in dict.fromkeys([region.name, short_name(region.name)]):
-            if _is_distinctive(name) or name == region.name and len(name) >= 2:
-                index.setdefault(name, []).append(region)
+        for name in _mention_names(region):
+            index.setdefault(name, []).append(region)
     return index
+
+
+@cache
+def _alias_pattern() -> re.Pattern[str]:
+    """Autonomous divisions as their governments name themselves (我代表黔南州人民政府), longest first."""
+    aliases = {name for region in regions().values() for name in _mention_names(region)
+               if name not in (region.name, short_name(region.name)) and name.endswith(("州", "县", "旗"))}
+    return re.compile("|".join(map(re.escape, sorted(aliases, key=lambda name: (-len(name), name)))))
+
+
+@cache
+def _mention_names(region: Region) -> tuple[str, ...]:
+    """The full name and, when it keeps two or more characters, the short one (容城县 -> 容城); an
+    autonomous prefecture or county also without its peoples (黔南布依族苗族自治州 -> 黔南州, 黔南)."""
+    names = [region.name, short_name(region.name)]
+    autonomous = AUTONOMOUS.fullmatch(region.name)
+    if autonomous:
+        base = autonomous["base"]
+        while (people := PEOPLES.search(base)) and people.start() >= 2:
+            base = base[:people.start()]
+        if base != autonomous["base"]:
+            names += [base + autonomous["word"], base]
+    return tuple(name for name in dict.fromkeys(names)
+                 if _is_distinctive(name) or name == region.name and len(name) >= 2)
 
 
 @cache
@@ -395,14 +546,14 @@ def _mention_start() -> re.Pattern[str]:
 
 
 @lru_cache(maxsize=4)
-def _mentions(body: str) -> Counter[str]:
-    """Full and short names in the body, longest first at each place and without overlaps: 高唐县 is
-    read before 唐县, 米易县 before 易县. A regex finds the places where a name may start, and the
-    names starting with those two characters are tried there: a regex alternation of the 7,000 names
-    took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for the report's
-    second look (callers only read the counts)."""
+def _mention_places(body: str) -> tuple[tuple[str, int], ...]:
+    """Full and short names in the body with their offsets, longest first at each place and without
+    overlaps: 高唐县 is read before 唐县, 米易县 before 易县. A regex finds the places where a name may
+    start, and the names starting with those two characters are tried there: a regex alternation of
+    the 7,000 names took 130 ms a report, a scan of every character 4 ms, this about 1. Cached for
+    the report's second look."""
     names, lengths = _by_mention(), _mention_lengths()
-    found: Counter[str] = Counter()
+    found: list[tuple[str, int]] = []
     resume = 0  # names do not overlap: the scan resumes after the last one found
     for start in _mention_start().finditer(body):
         index = start.start()
@@ -410,31 +561,26 @@ def _mentions(body: str) -> Counter[str]:
             continue
         for length in lengths.get(body[index:index + 2], ()):
             if body[index:index + length] in names:
-                found[body[index:index + length]] += 1
+                found.append((body[index:index + length], index))
                 resume = index + length
                 break
-    return found
+    return tuple(found)
 
 
-def _self_level(body: str) -> str | None:
-    """The level a report speaks at: 全县/我县/县委 outnumber 全市/我市 in a county's report."""
-    counts = Counter(match["word"] for match in SELF_REFERENCE.finditer(body))
-    if not counts:
-        return None
-    return LEVEL_OF_WORD[counts.most_common(1)[0][0]]
+def _mentions(body: str) -> Counter[str]:
+    """How often each name occurs in the body."""
+    return Counter(name for name, _ in _mention_places(body))
+
+
+def _spread(body: str) -> Counter[str]:
+    """In how many passages (SPREAD_CHARS each) each name occurs: a report names itself throughout,
+    a partner in the paragraph about the partnership (深化与X合作，承接X产业转移，…), however often."""
+    return Counter(name for name, _ in {(name, index // SPREAD_CHARS) for name, index in _mention_places(body)})
 
 
 def _is_distinctive(name: str) -> bool:
     """城区, 郊区, 矿区 are names of districts but also everyday words: not evidence on their own."""
     return len(NAME_SUFFIX.sub("", name)) >= 2
-
-
-def _level_hint(header: str, opening: str) -> str | None:
-    """区/县/市 in "我代表区人民政府" or the header's speaker "区长": the level even when the place is not
-    named. Not any 市政府 in the text (在市委、市政府和县委的坚强领导下 names the county's city), nor a
-    省长 the opening quotes (认真贯彻许勤省长调研讲话精神)."""
-    match = OPENING_LEVEL.search(header + opening) or SPEAKER_LEVEL.search(header)
-    return LEVEL_OF_WORD[match.group("word")] if match else None
 
 
 def _in_force(name: str, plan_year: int | None) -> list[Region]:
@@ -495,27 +641,45 @@ def _describe(region: Region) -> Place:
 
 # -- years and date ---------------------------------------------------------------------------
 
-def _plan_year_and_date(header: str, page_header: str, body: str, title: str) -> tuple[int | None, str | None]:
+@dataclass(frozen=True)
+class Dated:
+    """The plan year and delivery date, by which rule, on which phrase."""
+
+    plan_year: int | None = None
+    delivered_on: str | None = None
+    rule: str | None = None
+    evidence: str | None = None
+
+
+def _plan_year_and_date(header: str, page_header: str, body: str, title: str) -> Dated:
     """An intact delivery date fixes the plan year; otherwise a delivery month (2018年1月在…会议上),
-    the body's headings or the title's year (2019年XX县政府工作报告) do, and the plan year then
-    decides how a damaged date (2016111日) or the page's publish date is read."""
+    the body's headings, the title's year (2019年XX县政府工作报告) or the years the body states do,
+    and the plan year then decides how a damaged date (2016111日) or the page's publish date is read.
+    Titles are labels: of several, the one the body's own years agree with."""
     header = _arabic_dates(header)
     date = _intact_date(header)
     if date is not None and _fits_headings(date, header, body):
-        return _plan_year_of(date), date.isoformat()
+        return Dated(_plan_year_of(date), date.isoformat(), "delivery date", date.isoformat())
     month = DELIVERY_MONTH.search(header)
-    plan_year = (
-        (_plan_year_of(dt.date(int(month["y"]), int(month["m"]), 1)) if month and 1 <= int(month["m"]) <= 12 else None)
-        or _plan_year_from_headings(body)
-        or _plan_year_from_title(f"{title}\n{header}")
-        or _plan_year_from_mentions(body)
-    )
-    if plan_year is None:
-        return None, None
+    if month and 1 <= int(month["m"]) <= 12:
+        dated = Dated(_plan_year_of(dt.date(int(month["y"]), int(month["m"]), 1)), None, "delivery month", month.group())
+    elif (from_headings := _plan_year_from_headings(body)) is not None:
+        heading = next(h.text for h in headings(body) if h.year in (from_headings, from_headings - 1))
+        dated = Dated(from_headings, None, "headings", heading)
+    else:
+        titles = _plan_years_from_titles(f"{title}\n{header}")
+        stated = _plan_year_from_mentions(body)
+        if titles:
+            year, phrase = next(((y, p) for y, p in titles if stated is not None and y == stated[0]), titles[0])
+            dated = Dated(year, None, "title", phrase)
+        elif stated is not None:
+            dated = Dated(stated[0], None, "years stated", stated[1])
+        else:
+            return Dated()
     for candidate in [*_damaged_dates(header), *_published_dates(page_header)]:
-        if _plan_year_of(candidate) == plan_year:
-            return plan_year, candidate.isoformat()
-    return plan_year, None
+        if _plan_year_of(candidate) == dated.plan_year:
+            return Dated(dated.plan_year, candidate.isoformat(), dated.rule, dated.evidence)
+    return dated
 
 
 def _arabic_dates(text: str) -> str:
@@ -587,52 +751,51 @@ def _fits_headings(date: dt.date, header: str, body: str) -> bool:
 
 
 @lru_cache(maxsize=8)
-def _year_text(text: str) -> str:
-    """Years as digits wherever a copy wrote them otherwise: 二O一三年 (letter O), 二〇一三年 -> 2013年,
-    2 016 年 and 201 1 年 (digits split by lost spaces) -> 2016年, 2011年. Cached: a report's body
-    is read for years up to three times."""
-    text = CN_YEAR.sub(lambda match: match["y"].translate(YEAR_DIGITS), text)
-    if not DIGIT_SPACE.search(text):  # every space SPLIT_YEAR drops follows a digit: nothing to join
-        return text
-    return SPLIT_YEAR.sub(lambda match: SPACES.sub("", match["y"]), text)
-
-
-@lru_cache(maxsize=8)
 def _plan_year_from_headings(body: str) -> int | None:
-    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018; headings only, enumerated (三、) or short
-    lines: a paragraph opening "2035年经济社会发展的远景目标是…" is not one."""
-    body = _year_text(body)
-    plans = [int(m["year"]) for m in PLAN_HEADING.finditer(body) if _is_heading(body, m)]
-    reviews = [int(m["year"]) + 1 for m in REVIEW_HEADING.finditer(body) if _is_heading(body, m)]
-    if not plans and not reviews:  # 三、接续奋斗2021年，主动融入…: a part heading naming one year
-        plans = [int(years[0]) for m in PART_HEADING.finditer(body)
-                 if len(years := YEAR_MENTION.findall(m["text"])) == 1 and not re.search("回顾|总结|过去", m["text"])]
-        return min(plans) if plans else None  # the year, not a 2035年远景目标 part
-    return Counter(plans + reviews).most_common(1)[0][0]
+    """"2017年工作回顾" -> 2018, "2018年工作安排" -> 2018 (tasks/anatomy.headings); failing those,
+    the earliest year a part heading names (the year, not a 2035年远景目标 part)."""
+    found = headings(body)
+    years = [h.year for h in found if h.kind == "plan"] + [h.year + 1 for h in found if h.kind == "review"]
+    if not years:
+        return min((h.year for h in found), default=None)
+    return Counter(years).most_common(1)[0][0]
 
 
-def _is_heading(text: str, match: re.Match[str]) -> bool:
-    """Enumerated (三、2021年…) or alone on a short line."""
-    if match.group()[0] in NUMERAL:
-        return True
-    end = text.find("\n", match.start())
-    return (len(text) if end < 0 else end) - match.start() <= HEADING_MAX
-
-
-def _plan_year_from_title(header: str) -> int | None:
+def _plan_years_from_titles(header: str) -> list[tuple[int, str]]:
     """"2019年安吉县政府工作报告", "政府工作报告(2019年)", "二O一三年政府工作报告"; not "2017年度工作报告",
-    which names the year reviewed."""
-    match = TITLE_YEAR.search(_year_text(header))
-    return int(match["year"] or match["year2"]) if match else None
+    which names the year reviewed. Every title line's year, in order."""
+    return [(int(match["year"] or match["year2"]), match.group()) for match in TITLE_YEAR.finditer(year_text(header))]
 
 
-def _plan_year_from_mentions(body: str) -> int | None:
-    """The year after the most-stated one ("2016年，全县生产总值…"; not the base of a comparison,
-    "是2011年的1.6倍", nor a deadline, "到2020年"), the latest on ties (a term review cites its first
-    and last year alike): a last resort for a report with no date, headings or titled year."""
-    body = _year_text(body)
-    years = Counter(int(year) for year in STATED_YEAR.findall(body)) or Counter(int(y) for y in YEAR_MENTION.findall(body))
-    return max(years, key=lambda year: (years[year], year)) + 1 if years else None
+def _plan_year_from_mentions(body: str) -> tuple[int, str] | None:
+    """The plan year the body's stated years point to ("2016年，全县生产总值…"; not the base of a
+    comparison, "是2011年的1.6倍", nor a deadline, "到2020年"): a year stated in the plan's voice
+    (要, 力争, 预期目标) is the plan year, one stated otherwise a year reviewed, so the year after it;
+    the latest on ties (a term review cites its first and last year alike). A last resort for a
+    report with no date, headings or titled year; the phrase is the most telling sentence."""
+    body = year_text(body)
+    votes: Counter[int] = Counter()
+    phrases: dict[int, str] = {}
+    for match in STATED_YEAR.finditer(body):
+        if DEADLINE.search(body, max(0, match.start() - 3), match.start()):  # 力争2020年…: a deadline
+            continue
+        sentence = _sentence_at(body, match.start())
+        year = int(match.group(1))
+        review = REVIEW_VOICE.search(sentence)
+        plan = PLAN_VOICE.search(sentence) and not re.search("已|了", sentence) or PLAN_ACTION.search(sentence) and not review
+        votes[year if plan else year + 1] += 1
+        phrases.setdefault(year if plan else year + 1, sentence[:60])
+    if not votes:
+        years = Counter(int(y) for y in YEAR_MENTION.findall(body))
+        return (max(years, key=lambda year: (years[year], year)) + 1, "") if years else None
+    best = max(votes, key=lambda year: (votes[year], year))
+    return best, phrases[best]
+
+
+def _sentence_at(text: str, offset: int) -> str:
+    start = max(text.rfind("。", 0, offset), text.rfind("\n", 0, offset)) + 1
+    ends = [end for end in (text.find("。", offset), text.find("\n", offset)) if end >= 0]
+    return text[start:min(ends) if ends else len(text)]
 
 
 def _review_years(plan_year: int | None, opening: str, body: str) -> tuple[int | None, int | None]:

@@ -399,6 +399,8 @@ def parse_html(text: str, *, url: str, content_selector: str | None = None) -> P
         lines=lines,
         site_name=og_site or suffix or _footer_site(chrome),
         chrome_text=chrome,
+        site_domain=_meta_content(tree, "SiteDomain"),
+        site_code=_site_code(_meta_content(tree, "SiteIDCode")),
     )
 
 
@@ -688,6 +690,11 @@ def _meta_content(tree: LexborHTMLParser, prop: str) -> str | None:
     node = tree.css_first(f'meta[property="{prop}"]') or tree.css_first(f'meta[name="{prop}"]')
     value = node.attributes.get("content") if node is not None else None
     return _clean(value) or None
+
+
+def _site_code(value: str | None) -> str | None:
+    """A 网站标识码 is ten digits; a template's placeholder or a blank is none."""
+    return value if value is not None and re.fullmatch(r"\d{10}", value) else None
 
 
 def _footer_site(chrome: str) -> str | None:

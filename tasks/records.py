@@ -88,6 +88,9 @@ class PageText:
     lines: tuple[str, ...]
     site_name: str | None = None  # e.g. the <title> suffix or footer name
     chrome_text: str = ""  # text outside the main content (nav, footer): hints only
+    # the national government-site metadata (<meta name="SiteDomain">, "SiteIDCode" = 网站标识码)
+    site_domain: str | None = None
+    site_code: str | None = None
 
 
 @dataclass(frozen=True)

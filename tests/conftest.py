@@ -87,3 +87,19 @@ def migrations_before(number: int, folder: Path) -> Path:
         if int(path.name.split("_", 1)[0]) < number:
             shutil.copy(path, folder / path.name)
     return folder
+
+
+
+_SUMMARIES: list[str] = []  # tables a test leaves for the end of the session (tests/test_metamorphic.py)
+
+
+@pytest.fixture(scope="session")
+def session_summary():
+    """Call with a text to print it at the end of the test session."""
+    return _SUMMARIES.append
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    for text in _SUMMARIES:
+        terminalreporter.write_sep("-", text.splitlines()[0])
+        terminalreporter.write_line("\n".join(text.splitlines()[1:]))

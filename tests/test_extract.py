@@ -562,3 +562,72 @@ def test_an_enumerated_review_item_is_no_plan_heading(review_item: str) -> None:
     keys = _keys(body, plan=2020, start=2019, end=2019)
     assert {k for k in keys if k[0] == "gdp"} == {("gdp", "actual", "growth", 2019, 2019, 6.5),
                                                 ("gdp", "target", "growth", 2020, 2020, 6.0)}
+
+
+# --------------------------------------------------------------------------
+# The subject and span of a figure (issue 22, class K); sentences from real reports
+# --------------------------------------------------------------------------
+
+@pytest.mark.parametrize("sentence", [
+    # a quantity per unit of GDP: the figure is the energy use's
+    "2008年全县经济社会发展主要预期目标是：GDP增长13%以上；万元 GDP综合能耗下降4.5%以上；",
+    "主要预期目标是：GDP综合能耗下降3.7%，城镇登记失业率控制在4.5%以内。",
+    "固定资产投资增长30%，城乡居民人均可支配收入增长12%，万元GDP综合能耗降低率达3.7%，完成市下达的各项任务目标。",
+    "主要预期目标是：GDP的碳排放强度下降4%，民营经济对GDP的综合贡献率达到60%。",
+])
+def test_a_ratio_to_gdp_is_not_gdp(sentence: str) -> None:
+    gdp = {k for k in _keys(sentence, plan=2008, start=2007, end=2007) if k[0] == "gdp"}
+    assert gdp <= {("gdp", "target", "growth", 2008, 2008, 13.0)}
+
+
+def test_a_growth_rate_of_gdp_is_gdp() -> None:
+    keys = _keys("今年主要预期目标是：地区生产总值增长率为6%，GDP增长速度6.5%。", plan=2020, start=2019, end=2019)
+    assert {k for k in keys if k[0] == "gdp"} == {
+        ("gdp", "target", "growth", 2020, 2020, 6.0), ("gdp", "target", "growth", 2020, 2020, 6.5)}
+
+
+SHENZHEN_PLAN = ("2026年经济社会发展主要预期目标是：地区生产总值增长5%左右。"
+                 "加快推动深汕特别合作区提级跨越发展，合作区地区生产总值增长15%以上、规上工业增加值增长20%以上。")
+
+
+def test_a_zone_named_as_subject_keeps_its_figures() -> None:
+    """深汕特别合作区 is not 深圳市: its targets (and the names that follow it) are the zone's."""
+    rows = extract_indicators(SHENZHEN_PLAN, 2026, 2025, 2025, region_name="深圳市")
+    assert {(r.indicator, r.basis, r.metric, r.value) for r in rows} == {("gdp", "target", "growth", 5.0)}
+    review = "深汕特别合作区地区生产总值增长10.3%、经济总量为2020年的4.7倍，规上工业增加值增长26.0%，深圳市地区生产总值增长5.5%。"
+    rows = extract_indicators(review, 2026, 2025, 2025, region_name="深圳市")
+    assert {(r.indicator, r.basis, r.value) for r in rows} == {("gdp", "actual", 5.5)}  # the region named again
+
+
+@pytest.mark.parametrize(("sentence", "region"), [
+    ("全市地区生产总值增长6%。", "那曲市"),
+    ("我县地区生产总值增长6%。", "涞水县"),
+    ("那曲市地区生产总值增长6%。", "那曲市"),
+    ("那曲地区生产总值增长6%。", "那曲市"),
+    ("全国国内生产总值增长6%。", "全国"),
+])
+def test_the_region_as_subject_keeps_its_figures(sentence: str, region: str) -> None:
+    rows = extract_indicators(sentence, 2021, 2020, 2020, region_name=region)
+    assert [(r.indicator, r.value) for r in rows] == [("gdp", 6.0)]
+    if region != "全国":
+        assert not extract_indicators("全国国内生产总值增长6%。", 2021, 2020, 2020, region_name=region)
+
+
+NAQU_PLAN = ("综合考虑全国全区经济社会发展形势，结合那曲“十三五”时期经济社会发展现状，“十四五”时期我市经济社会发展"
+             "主要目标是：地区生产总值增速7.5%，城乡居民人均可支配收入分别增长10%、13%，基本公共服务主要指标接近全区平均水平。")
+
+
+@pytest.mark.parametrize("plan_year", [2021, 2022])
+def test_a_five_year_aim_is_a_span_over_the_plans_years(plan_year: int) -> None:
+    keys = _keys(NAQU_PLAN, plan=plan_year, start=plan_year - 1, end=plan_year - 1)
+    assert ("gdp", "target", "cagr", 2021, 2025, 7.5) in keys
+    assert not any(k[:3] == ("gdp", "target", "growth") for k in keys)
+
+
+def test_the_regions_jurisdiction_is_the_region_and_its_parent_is_not() -> None:
+    body = "来源于深圳辖区的一般公共预算收入保持在万亿元以上，居民人均可支配收入从6.5万元提高到8.5万元、年均增长5.5%。"
+    rows = extract_indicators("一、2025年工作回顾\n" + body, 2026, 2025, 2025, region_name="深圳市")
+    assert ("resident_income", "cagr", 5.5) in {(r.indicator, r.metric, r.value) for r in rows}
+    district = "一、2020年工作回顾\n全市地区生产总值增长6%，全区地区生产总值增长7%。"
+    rows = extract_indicators(district, 2021, 2020, 2020, region_name="满城区")
+    assert [(r.indicator, r.value) for r in rows] == [("gdp", 7.0)]  # 全市 is 保定, the parent

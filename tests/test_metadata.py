@@ -206,7 +206,7 @@ def test_the_former_districts_namesakes_are_told_apart_by_context():
 
 
 def test_a_former_name_recalled_in_a_later_report_is_not_its_region():
-    extra = "原东陵区、原东陵区、原东陵区的老工业区改造完成,浑南区发展加快。"
+    extra = "原东陵区、原东陵区、原东陵区的老工业区改造完成,浑南区发展加快,浑南新城初具规模。"  # one mention places nothing
     meta = metadata_of("区级政府工作报告\n" + body_of(2020, extra=extra))
     assert (meta.region_code, meta.region_name) == ("210112", "浑南区")
 
@@ -377,3 +377,65 @@ def test_region_mentions_are_the_longest_names_read_left_to_right_without_overla
              (FIXTURES / "corpus" / "national" / "2019.txt").read_text(encoding="utf-8")]
     for text in texts:
         assert _mentions(text) == every_character(text)
+
+
+# -- placement weighs evidence (issue 22, classes H, I, L) -------------------------------------
+
+def city_body(word: str, body: str) -> str:
+    return (f"各位代表:\n现在,我代表{word}人民政府,向大会报告工作,请予审议。\n一、2023年工作回顾\n{body}\n"
+            f"二、2024年工作安排\n全{word}要稳中求进。各位代表,让我们为建设美好家园而努力奋斗!")
+
+
+def test_an_implicit_city_is_the_one_whose_counties_the_report_names():
+    body = ("汝南县、遂平县工业园区扩容,泌阳县夏南牛产业壮大,上蔡县、汝南县乡村振兴示范,遂平县食品产业集群,泌阳县、"
+            "上蔡县全域旅游,驻马店高新区、驻马店经开区提质。援助四川江油灾后重建。全市经济平稳增长。")
+    meta = metadata_of(city_body("市", body))
+    assert (meta.region_code, meta.region_name, meta.level) == ("411700", "驻马店市", "city")
+    assert meta.region_rule == "children named"
+
+
+def test_an_autonomous_prefecture_is_not_its_seat():
+    body = "黔南州经济平稳增长,都匀市、都匀经济开发区、都匀毛尖品牌提升,独山县、荔波县、瓮安县、福泉市协同发展,黔南州全州旅游升温。"
+    meta = metadata_of(city_body("州", body))
+    assert (meta.region_code, meta.level) == ("522700", "city")
+
+
+def test_a_typo_in_the_session_line_is_outvoted_by_the_body():
+    header = "政府工作报告\n——2024年1月8日在苏州市第六届人民代表大会第四次会议上\n"
+    body = "宿州经济平稳增长,埇桥区、砀山县、萧县、灵璧县、泗县协同发展,宿州高新区、宿州经开区提质,宿州马拉松成功举办。"
+    meta = metadata_of(header + city_body("市", body))
+    assert meta.region_code == "341300"
+
+
+def test_an_explicit_self_naming_outranks_any_count_of_a_partner():
+    beijing = "承接北京非首都功能,京雄保一体化,北京" * 10 + "。"
+    text = ("各位代表:\n现在,我代表保定市人民政府,向大会报告工作,请予审议。\n一、2023年工作回顾\n"
+            f"{beijing}全市经济平稳增长。\n二、2024年工作安排\n各位代表,让我们为建设美好家园而努力奋斗!")
+    meta = metadata_of(text)
+    assert (meta.region_code, meta.region_rule, meta.region_evidence) == ("130600", "self-named opening", "我代表保定市人民政府")
+    assert meta.confidence and meta.confidence >= 0.8
+
+
+def test_a_partial_copy_without_opening_is_placed_by_the_city_it_names_throughout():
+    text = ("（二）加快数字保定建设。建成保定市智算中心,推进数字保定、智慧保定、保定大数据产业园建设,"
+            "全市5G基站新增3000个,河北省数字经济示范区落地保定。\n（三）深化京雄保协同,主动承接北京非首都功能。")
+    meta = metadata_of(text)
+    assert meta.region_code == "130600"
+
+
+def test_the_plan_year_says_which_rule_and_phrase_decided():
+    meta = metadata_of(city_body("市", "驻马店经济平稳增长,驻马店高新区提质,汝南县、遂平县协同发展。"))
+    assert (meta.plan_year, meta.plan_year_rule) == (2024, "headings")
+    assert meta.plan_year_evidence in ("一、2023年工作回顾", "二、2024年工作安排")
+
+
+def test_a_site_footer_with_its_code_does_not_move_a_report():
+    text = city_body("市", "驻马店市经济平稳增长,驻马店高新区提质,汝南县、遂平县协同发展。")
+    footer = "\n主办：河南省人民政府办公厅 网站标识码：4100000011 豫ICP备05003232号"
+    assert metadata_of(text + footer).region_code == "411700"
+    assert extract_metadata(clean_text(text), site_code="4100000011").region_code == "411700"
+
+
+def test_an_autonomous_prefecture_names_itself_without_its_peoples():
+    meta = metadata_of(city_body("黔南州", "全州经济平稳增长。"))
+    assert (meta.region_code, meta.region_rule) == ("522700", "self-named opening")

@@ -40,7 +40,7 @@ def test_each_real_report_is_recognised_placed_and_dated(name):
     meta = extract_metadata(clean, url=page.url)
     row = DOCUMENTS[name]
     assert (meta.region_code, meta.region_name, meta.plan_year) == (row["region_code"], row["region_name"], int(row["plan_year"]))
-    rows = extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end)
+    rows = extract_indicators(clean.body, meta.plan_year, meta.review_start, meta.review_end, region_name=meta.region_name)
     targets = {(r.value, r.qualifier) for r in rows
                if (r.indicator, r.basis, r.metric, r.period_end) == ("gdp", "target", "growth", meta.plan_year)}
     assert targets == gdp_targets(name)
