@@ -35,6 +35,7 @@ TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:(?:19|20)\d\d年度?)?(?:
 NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 SESSION_WEIGHT = 25  # a session line naming a place: a typo'd one (苏州 for 宿州) loses to a body naming 宿州 throughout
 LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, often wrong
+LABEL_CONFIRMED = 3  # passages naming a labelled region (or its children named) for the label's full weight
 UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
 DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
 MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
@@ -355,11 +356,13 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
                 break
     scores: Counter[Region] = Counter({region: evidence.score * evidence.fit for region, evidence in body.items()})
     why: dict[Region, tuple[str, str]] = {}
-    mentions = _mentions(prose)
+    spread = _spread(prose)
     for region, rule, phrase, weight in labels:
         if region not in why:  # a region's strongest label counts once
-            confirmed = region in body or any(mentions[name] for name in _mention_names(region))
-            scores[region] += weight if confirmed else UNCONFIRMED_WEIGHT
+            # as far as the body confirms it: a typo'd 苏州 over a 宿州 report, named once in passing, weighs little
+            confirmed = max(sum(spread[name] for name in _mention_names(region)),
+                            len(body[region].child_names) if region in body else 0)
+            scores[region] += max(UNCONFIRMED_WEIGHT, weight * min(1.0, confirmed / LABEL_CONFIRMED))
             why[region] = (rule, phrase)
     if not scores:
         return Placed(UNKNOWN)

@@ -405,6 +405,8 @@ def test_a_typo_in_the_session_line_is_outvoted_by_the_body():
     body = "宿州经济平稳增长,埇桥区、砀山县、萧县、灵璧县、泗县协同发展,宿州高新区、宿州经开区提质,宿州马拉松成功举办。"
     meta = metadata_of(header + city_body("市", body))
     assert meta.region_code == "341300"
+    partner = "深化与苏州工业园区合作。"  # the typo's city named once in passing confirms it barely
+    assert metadata_of(header + city_body("市", body + partner)).region_code == "341300"
 
 
 def test_an_explicit_self_naming_outranks_any_count_of_a_partner():
