@@ -441,3 +441,10 @@ def test_a_site_footer_with_its_code_does_not_move_a_report():
 def test_an_autonomous_prefecture_names_itself_without_its_peoples():
     meta = metadata_of(city_body("黔南州", "全州经济平稳增长。"))
     assert (meta.region_code, meta.region_rule) == ("522700", "self-named opening")
+
+
+def test_the_sites_division_picks_among_namesakes_the_text_leaves_open():
+    """朝阳区 of 北京 or of 长春: a page from a site whose 网站标识码 starts 220104 is 长春's."""
+    text = "朝阳区政府工作报告\n" + BODY.replace("一年来,全区经济平稳增长。", "一年来,全区经济平稳增长,朝阳区发展加快,朝阳区民生改善。")
+    assert metadata_of(text, site_code="2201040001").region_code == "220104"
+    assert metadata_of(text, site_code="1101050001").region_code == "110105"
