@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from tasks import segment
-from tasks.anatomy import SALUTATION_DEPTH
+from tasks.anatomy import INLINE_SALUTATION, SALUTATION, SALUTATION_DEPTH
 from tasks.discover import report_start
 from tasks.records import CleanText, PageText
 
@@ -39,8 +39,6 @@ PAGE_JUMP = re.compile(r"[（(]\s*(?:下转|上接|紧接|接|转)(?:第|至)?\s
 # footnote marks a glossary resolves: "三个立法权”［28］", "“两重”[1]"; never at a line's start
 FOOTNOTE_BRACKETS = r"[\[［〔]\s*[\d０-９]{1,3}\s*[\]］〕]"
 FOOTNOTE_MARK = re.compile(r"(?<=\S)\s?" + FOOTNOTE_BRACKETS)
-SALUTATION = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)")
-INLINE_SALUTATION = re.compile(r"各位(?:人大)?代表[:\uff1a]")
 # "现在,我代表区人民政府,向大会报告…" — the opening formula, found once per report
 OPENING = re.compile(r"我代表[^。,\uff0c]{0,20}(?:政府|国务院)[,\uff0c]?\s*向(?:大会|本次会议)")
 FARM_PREAMBLE_CUE = r"(?:下面是小编为大家|以下是小编|本文是小编|小编为大家|为大家整理的|为大家收集的|欢迎阅读|仅供参考)"

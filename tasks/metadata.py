@@ -35,6 +35,7 @@ TITLE_PLACE = re.compile(r"(?P<place>[^\s\d]{2,24}?)(?:(?:19|20)\d\d年度?)?(?:
 NATIONAL_OPENING = re.compile(r"我代表国务院|国务院总理")
 SESSION_WEIGHT = 25  # a session line naming a place: a typo'd one (苏州 for 宿州) loses to a body naming 宿州 throughout
 LABEL_WEIGHT = 8  # a title or header line naming a place: a mirror's label, often wrong
+LABEL_CONFIRMED = 3  # passages naming a labelled region (or its children named) for the label's full weight
 UNCONFIRMED_WEIGHT = 2  # a label the body never repeats (唐县 over a 高唐县 report): it decides only an empty body
 DESCENDANT_RATIO = 2  # a region named half as often as its parent is the speaker, the parent its context
 MIN_CHILDREN = 3  # a city's report names three or more of its counties; a county's, its own city and a neighbour
@@ -52,7 +53,8 @@ STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较\-—–～~])(
 OPENING_LINES = 3
 # the voice a year is stated in: "2024年，要…力争…" is the plan; "2023年，全市生产总值增长5%" a review
 YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "years stated": 0.4}
-DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于)$")
+DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于|到|至)\s*$")
+NOTE_LINE = re.compile(r"^\s*(?:[［\[【〔(（]\s*\d{1,3}\s*[］\]】〕)）]|注\s*\d|\d{1,3}\s*[.．、](?!\d))")  # [1]“双千工程”：2020年起…
 PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")  # 2021年是…开局之年，做好今年工作
 PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
@@ -355,11 +357,13 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
                 break
     scores: Counter[Region] = Counter({region: evidence.score * evidence.fit for region, evidence in body.items()})
     why: dict[Region, tuple[str, str]] = {}
-    mentions = _mentions(prose)
+    spread = _spread(prose)
     for region, rule, phrase, weight in labels:
         if region not in why:  # a region's strongest label counts once
-            confirmed = region in body or any(mentions[name] for name in _mention_names(region))
-            scores[region] += weight if confirmed else UNCONFIRMED_WEIGHT
+            # as far as the body confirms it: a typo'd 苏州 over a 宿州 report, named once in passing, weighs little
+            confirmed = max(sum(spread[name] for name in _mention_names(region)),
+                            len(body[region].child_names) if region in body else 0)
+            scores[region] += max(UNCONFIRMED_WEIGHT, weight * min(1.0, confirmed / LABEL_CONFIRMED))
             why[region] = (rule, phrase)
     if not scores:
         return Placed(UNKNOWN)
@@ -778,6 +782,8 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str] | None:
     phrases: dict[int, str] = {}
     for match in STATED_YEAR.finditer(body):
         if DEADLINE.search(body, max(0, match.start() - 3), match.start()):  # 力争2020年…: a deadline
+            continue
+        if NOTE_LINE.match(body, body.rfind("\n", 0, match.start()) + 1):  # a note's background: no voice
             continue
         sentence = _sentence_at(body, match.start())
         year = int(match.group(1))

@@ -405,6 +405,8 @@ def test_a_typo_in_the_session_line_is_outvoted_by_the_body():
     body = "宿州经济平稳增长,埇桥区、砀山县、萧县、灵璧县、泗县协同发展,宿州高新区、宿州经开区提质,宿州马拉松成功举办。"
     meta = metadata_of(header + city_body("市", body))
     assert meta.region_code == "341300"
+    partner = "深化与苏州工业园区合作。"  # the typo's city named once in passing confirms it barely
+    assert metadata_of(header + city_body("市", body + partner)).region_code == "341300"
 
 
 def test_an_explicit_self_naming_outranks_any_count_of_a_partner():
@@ -439,3 +441,10 @@ def test_a_site_footer_with_its_code_does_not_move_a_report():
 def test_an_autonomous_prefecture_names_itself_without_its_peoples():
     meta = metadata_of(city_body("黔南州", "全州经济平稳增长。"))
     assert (meta.region_code, meta.region_rule) == ("522700", "self-named opening")
+
+
+def test_the_sites_division_picks_among_namesakes_the_text_leaves_open():
+    """朝阳区 of 北京 or of 长春: a page from a site whose 网站标识码 starts 220104 is 长春's."""
+    text = "朝阳区政府工作报告\n" + BODY.replace("一年来,全区经济平稳增长。", "一年来,全区经济平稳增长,朝阳区发展加快,朝阳区民生改善。")
+    assert metadata_of(text, site_code="2201040001").region_code == "220104"
+    assert metadata_of(text, site_code="1101050001").region_code == "110105"
