@@ -89,6 +89,11 @@ def _db_path(db: str | None) -> Path:
     return Path(db) if db else warehouse_db.default_db_path()
 
 
+def _charts_dir(db: str | None) -> Path:
+    """The cache of the run's chart pictures: `charts/` beside the raw archive."""
+    return warehouse_db.raw_dir_for(_db_path(db)).parent / "charts"
+
+
 def _sites(urls: list[str], sources_file: str | None) -> list[Site]:
     sites = load_sources(sources_file) if sources_file else []
     return sites + (sites_from_urls(urls) if urls else [])
@@ -214,7 +219,7 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
         authority: whether the from_dir files are official copies or mirrors (which copy is canonical)
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
             from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
@@ -233,7 +238,7 @@ def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
         revalidate: ask about every page, also those still fresh by HTTP caching (a page corrected within hours)
     """
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
                                         config=FetchConfig(revalidate=revalidate), runner=_task_runner)
         return _finish(summary, _db_path(db), images)
@@ -246,7 +251,7 @@ def reprocess(db: str | None = None) -> dict:
     Args:
         db: the warehouse path; empty for $GOVREPORTS_DB or data/warehouse.duckdb
     """
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner)
         _publish(summary, _db_path(db), images)
     return run_result(summary)
