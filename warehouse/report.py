@@ -54,6 +54,10 @@ class Selection:
     first: int | None = None
     last: int | None = None
 
+    def __post_init__(self) -> None:  # they go into the SQL as literals
+        if self.under is not None and not (len(self.under) == 6 and self.under.isascii() and self.under.isdigit()):
+            raise ReportError(f"{self.under!r} is not a 6-digit GB/T 2260 code")
+
     def where(self, *conditions: str) -> str:
         """A WHERE clause of these conditions and the selected plan years ('' when there are none)."""
         years = [f"year >= {int(self.first)}"] if self.first is not None else []
