@@ -101,8 +101,9 @@ def build_parser() -> argparse.ArgumentParser:
     coverage.add_argument("--format", choices=["table", "csv"], default="table")
     coverage.add_argument("--db")
 
-    report = commands.add_parser("report", help="one self-contained HTML file of charts: coverage, targets, ladder, runs")
-    report.add_argument("--out", default=None, help="the HTML file (default data/report.html; $GOVREPORTS_DATA/report.html when set)")
+    report = commands.add_parser("report",
+                                 help="one self-contained HTML file of charts: coverage, targets, ladder, runs")
+    report.add_argument("--out", help="the HTML file (default data/report.html; $GOVREPORTS_DATA/report.html when set)")
     report.add_argument("--under", type=_region_code,
                         help="also this region's divisions and its target beside those above it (6-digit code)")
     report.add_argument("--from", dest="year_from", type=int, help="first plan year")

@@ -95,6 +95,11 @@ def _db_path(db: str | None) -> Path:
     return Path(db) if db else warehouse_db.default_db_path()
 
 
+def _charts_dir(db: str | None) -> Path:
+    """The cache of the run's chart pictures: `charts/` beside the raw archive."""
+    return warehouse_db.raw_dir_for(_db_path(db)).parent / "charts"
+
+
 def _sites(urls: list[str], sources_file: str | None) -> list[Site]:
     sites = load_sources(sources_file) if sources_file else []
     return sites + (sites_from_urls(urls) if urls else [])
@@ -229,7 +234,7 @@ def backfill(urls: list[str] | None = None, sources_file: str | None = None, fro
             corrections.csv in the working directory when present, else the corrections the warehouse stores
     """
     fixes = load_corrections(corrections)
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(
             flow="backfill", db_path=_db_path(db), sites=_sites(urls or [], sources_file),
             from_dir=Path(from_dir) if from_dir else None, from_dir_authority=authority,
@@ -251,7 +256,7 @@ def scrape(sources_file: str = "sources.yaml", db: str | None = None, revalidate
         corrections: a corrections file, as for backfill
     """
     fixes = load_corrections(corrections)
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = pipeline.run_pipeline(flow="scrape", db_path=_db_path(db), sites=_sites([], sources_file),
                                         config=FetchConfig(revalidate=revalidate), runner=_task_runner,
                                         corrections=fixes)
@@ -267,7 +272,7 @@ def reprocess(db: str | None = None, corrections: str | None = None) -> dict:
         corrections: a corrections file, as for backfill
     """
     fixes = load_corrections(corrections)
-    with ChartImages() as images, _pipeline_logs_to_run():
+    with ChartImages(_charts_dir(db)) as images, _pipeline_logs_to_run():
         summary = reprocess_module.reprocess(_db_path(db), runner=_task_runner, corrections=fixes)
         _publish(summary, _db_path(db), images)
     return run_result(summary)

@@ -153,3 +153,19 @@ def test_report_bad_selection_is_one_line(tmp_path: Path, capsys) -> None:
     assert errors == ["govreports: error: --from 2019 is after --to 2017",
                       "govreports: error: --under 999999: no such region in the GB/T 2260 tables of these years"]
     assert not (tmp_path / "r.html").exists()
+
+
+def test_a_year_range_is_in_the_caption_query_and_the_data(tmp_path: Path) -> None:
+    db = tmp_path / "warehouse.duckdb"
+    build_report_warehouse(db)
+    out = tmp_path / "report.html"
+    assert main(["report", "--db", str(db), "--out", str(out), "--under", "430602", "--from", "2018", "--to", "2018"]) == 0
+    charts = charts_in(out)
+    for key in ("coverage", "coverage-under", "ladder", "ladder-under"):
+        assert "year >= 2018 AND year <= 2018" in charts[key]["sql"]
+        assert charts[key]["rows"] == caption_rows(db, charts[key]["sql"])
+        assert {row["year"] for row in charts[key]["rows"]} == {2018}
+    assert charts["ladder"]["rows"] == [{"region_code": "430602", "level": "district", "year": 2018, "target": 7.0}]
+    assert charts["ladder-under"]["rows"][0]["target"] == 7.0
+    # the national 2018 report states no GDP target: no indicator has a target and an actual within 2018
+    assert charts["targets"]["rows"] == [] == caption_rows(db, charts["targets"]["sql"])

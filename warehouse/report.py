@@ -54,14 +54,15 @@ class Selection:
     first: int | None = None
     last: int | None = None
 
-    def years(self, column: str = "year") -> str:
-        """A SQL condition on the selected plan years (TRUE when none is set)."""
-        conditions = []
-        if self.first is not None:
-            conditions.append(f"{column} >= {int(self.first)}")
-        if self.last is not None:
-            conditions.append(f"{column} <= {int(self.last)}")
-        return " AND ".join(conditions) or "TRUE"
+    def __post_init__(self) -> None:  # they go into the SQL as literals
+        if self.under is not None and not (len(self.under) == 6 and self.under.isascii() and self.under.isdigit()):
+            raise ReportError(f"{self.under!r} is not a 6-digit GB/T 2260 code")
+
+    def where(self, *conditions: str) -> str:
+        """A WHERE clause of these conditions and the selected plan years ('' when there are none)."""
+        years = [f"year >= {int(self.first)}"] if self.first is not None else []
+        years += [f"year <= {int(self.last)}"] if self.last is not None else []
+        return f"WHERE {' AND '.join([*conditions, *years])}" if conditions or years else ""
 
 
 def query(con: duckdb.DuckDBPyConnection, sql: str) -> list[dict]:
@@ -82,6 +83,7 @@ def _json_value(value: object) -> object:
 # --- coverage -----------------------------------------------------------------------------------------------
 
 def coverage_sql(selection: Selection) -> str:
+    where = f" {selection.where()}".rstrip()
     return f"""SELECT CASE WHEN region_code = '000000' THEN '000000' ELSE left(region_code, 2) || '0000' END AS province_code,
        coalesce(max(region_name) FILTER (WHERE level IN ('national', 'province')), any_value(region_name)) AS province,
        year,
@@ -90,8 +92,7 @@ def coverage_sql(selection: Selection) -> str:
        count(*) FILTER (WHERE removed_sources > 0) AS removed,
        count(*) AS divisions,
        round(count(*) FILTER (WHERE status = 'loaded') / count(*), 4) AS share
-FROM coverage
-WHERE {selection.years()}
+FROM coverage{where}
 GROUP BY 1, year
 ORDER BY 1, year"""
 
@@ -133,9 +134,10 @@ def coverage_chart(con: duckdb.DuckDBPyConnection, selection: Selection) -> Char
 
 
 def under_coverage_sql(selection: Selection) -> str:
+    where = f" {selection.where()}".rstrip()
     return f"""WITH RECURSIVE c AS MATERIALIZED (
     SELECT region_code, region_name, level, parent_code, year, status, removed_sources
-    FROM coverage WHERE {selection.years()}
+    FROM coverage{where}
 ), under(region_code, year) AS (
     SELECT region_code, year FROM c WHERE region_code = '{selection.under}'
     UNION ALL
@@ -194,7 +196,7 @@ def targets_sql(selection: Selection) -> str:
             ELSE CASE WHEN actual >= target THEN 'met' ELSE 'missed' END
        END AS outcome
 FROM target_vs_actual
-WHERE region_code = '000000' AND {selection.years()}
+{selection.where("region_code = '000000'")}
 QUALIFY sum(CASE WHEN target IS NOT NULL AND actual IS NOT NULL THEN 1 ELSE 0 END)
         OVER (PARTITION BY indicator, metric) > 0
 ORDER BY series, year"""
@@ -251,7 +253,7 @@ def ladder_sql(selection: Selection) -> str:
     order = ", ".join(f"'{level}'" for level in LEVELS)
     return f"""SELECT region_code, level, year, target
 FROM target_ladder
-WHERE indicator = 'gdp' AND metric = 'growth' AND level IS NOT NULL AND {selection.years()}
+{selection.where("indicator = 'gdp'", "metric = 'growth'", 'level IS NOT NULL')}
 ORDER BY year, list_position([{order}], level), region_code"""
 
 
@@ -281,7 +283,7 @@ def ladder_chart(con: duckdb.DuckDBPyConnection, selection: Selection) -> Chart:
 def region_ladder_sql(selection: Selection) -> str:
     return f"""SELECT year, target, parent_code, parent_target, province_code, province_target, national_target
 FROM target_ladder
-WHERE region_code = '{selection.under}' AND indicator = 'gdp' AND metric = 'growth' AND {selection.years()}
+{selection.where(f"region_code = '{selection.under}'", "indicator = 'gdp'", "metric = 'growth'")}
 ORDER BY year"""
 
 
