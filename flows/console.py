@@ -87,7 +87,7 @@ def page_total(from_dir: str | None, has_urls: bool) -> int | None:
 
     if not from_dir or has_urls:
         return None
-    return sum(1 for p in Path(from_dir).rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file())
+    return sum(1 for p in Path(from_dir).rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and not p.is_dir())
 
 
 class RunProgress:

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import duckdb
@@ -159,7 +160,7 @@ def _copy_of(report: ReportPage, fingerprinted: bool) -> tuple[Copy | Skip, Fing
     try:
         return copy, fingerprint(copy.clean.body)
     except Exception as exc:  # one text's failure: its skip reason, not the batch's end
-        log.warning("fingerprinting %s failed", report.url, exc_info=True)
+        log.debug("fingerprinting %s failed", report.url, exc_info=True)
         return Skip(report.url, failure("fingerprinting", exc)), None
 
 
@@ -183,7 +184,7 @@ def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Ana
     try:
         return copy, print_, analyse(copy)
     except Exception as exc:  # one text's failure (extracting, segmenting): its skip reason, not the batch's end
-        log.warning("analysing %s failed", report.url, exc_info=True)
+        log.debug("analysing %s failed", report.url, exc_info=True)
         return Skip(report.url, failure("extracting", exc)), None, None
 
 
@@ -307,14 +308,16 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
     missed; `touch` it. A file that cannot be read, is larger than the page size cap, or cannot be
     parsed is a page row with its error, and the next file is read.
     """
-    for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
-        url = path.resolve().as_uri()
+    for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and not p.is_dir()):
+        url = _file_url(path)
         row = dict(url=url, final_url=url, host="", source_name=from_dir.name, http_status=None, content_type=None,
                    charset=None, last_modified=None, role="file")
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
             stat = path.stat()
             validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            if not S_ISREG(stat.st_mode):
+                raise ParseError("not a regular file (a FIFO, socket or device): not read")
             if stat.st_size > PAGE_SIZE_CAP:
                 raise ParseError(f"file larger than the page size cap ({stat.st_size} > {PAGE_SIZE_CAP} bytes)")
             before = known.get(url)
@@ -341,6 +344,15 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         if page is not None:
             yield ReportPage(url=url, source_name=from_dir.name, authority=authority, page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
+
+
+def _file_url(path: Path) -> str:
+    """A saved file's page URL: its real path's (a link's target's); a link that leads nowhere (a loop,
+    a missing target) is named as itself."""
+    try:
+        return path.resolve(strict=True).as_uri()
+    except (OSError, RuntimeError):
+        return (path.parent.resolve() / path.name).as_uri()
 
 
 _DONE = object()

@@ -54,7 +54,7 @@ def read_page(data: bytes, *, url: str, content_type: str | None, charset: str |
     """One body as a PageText; a ParseError (Blocked for a bot wall) says why not, whatever went wrong.
 
     An unexpected exception (a parser's bug or limit on a hostile input) is
-    logged with its traceback and becomes a ParseError naming it: one page's
+    logged (debug level, with its traceback) and becomes a ParseError naming it: one page's
     error, never the run's end.
     """
     try:
@@ -70,7 +70,7 @@ def read_page(data: bytes, *, url: str, content_type: str | None, charset: str |
     except ParseError:
         raise
     except Exception as exc:  # one page's failure, recorded on its row (see the docstring)
-        log.warning("reading %s failed", url, exc_info=True)
+        log.debug("reading %s failed", url, exc_info=True)
         raise ParseError(failure("reading", exc)) from exc
 
 
@@ -137,7 +137,7 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False) -> Assessment:
         stage = "placing"
         meta = extract_metadata(clean, url=url, site_name=page.site_name)
     except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
-        log.warning("%s %s failed", stage, url, exc_info=True)
+        log.debug("%s %s failed", stage, url, exc_info=True)
         return Assessment(failure(stage, exc))
     if reason is None and meta.region_code is None:
         reason = NO_REGION

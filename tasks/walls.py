@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from tasks.parse import ParseError, check_nesting
+
 MAX_WALL_TEXT = 300  # visible characters (spaces not counted): more is a page with content
 WHAT_TO_DO = ("the site refuses the crawler: save the pages from a browser and load them with "
               "`govreports backfill --from-dir DIR`, or add a mirror of the reports to the sources")
@@ -45,6 +47,10 @@ def wall_kind(html: str) -> str | None:
     """What kind of bot wall the page is (`js-challenge (瑞数)`, `firewall`, `captcha`, `js-challenge`), or None."""
     if len(html) > 2_000_000:
         return None  # no wall is that large; a page that size is content
+    try:
+        check_nesting(html)
+    except ParseError:
+        return None  # not a wall: the page's reading says what it is
     tree = LexborHTMLParser(html)
     scripts = "\n".join(node.text(deep=True) or "" for node in tree.css("script"))
     script_count = len(tree.css("script"))
