@@ -171,6 +171,15 @@ def analyse(copy: Copy) -> Analysis:
                     dataclasses.replace(seg, terms={}), TermCounts.of(seg.terms))
 
 
+def analysed(copy: Copy) -> Analysis | Skip:
+    """`analyse`, with an exception (extracting, segmenting) as the copy's skip reason, not the batch's end."""
+    try:
+        return analyse(copy)
+    except Exception as exc:  # one text's failure, recorded (see tasks/assemble.py)
+        log.debug("analysing %s failed", copy.url, exc_info=True)
+        return Skip(copy.url, failure("extracting", exc))
+
+
 def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
     """A run's whole worker step for one report page: its copy, fingerprint and analysis.
 
@@ -181,11 +190,8 @@ def _made_copy(report: ReportPage) -> tuple[Copy | Skip, Fingerprint | None, Ana
     copy, print_ = _copy_of(report, fingerprinted=True)
     if not isinstance(copy, Copy):
         return copy, None, None
-    try:
-        return copy, print_, analyse(copy)
-    except Exception as exc:  # one text's failure (extracting, segmenting): its skip reason, not the batch's end
-        log.debug("analysing %s failed", report.url, exc_info=True)
-        return Skip(report.url, failure("extracting", exc)), None, None
+    analysis = analysed(copy)
+    return (copy, print_, analysis) if isinstance(analysis, Analysis) else (analysis, None, None)
 
 
 @dataclass
@@ -223,20 +229,24 @@ def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> 
     return [c for c in done if isinstance(c, Copy)], [s for s in done if isinstance(s, Skip)]
 
 
-def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[LoadedDocument]:
+def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[LoadedDocument | Skip]:
     """Every group's canonical body with its indicators and segmentation: taken from `made` when the
     canonical copy is one the workers analysed already, analysed here otherwise (a loaded copy that
     stays canonical)."""
     ready = {id(c): a for c, a in zip(made.copies, made.analyses) if a is not None} if made else {}
     missing = [g.canonical for g in groups if id(g.canonical) not in ready]
-    ready |= {id(c): a for c, a in zip(missing, parallel_map(analyse, missing))}
+    ready |= {id(c): a for c, a in zip(missing, parallel_map(analysed, missing))}
     return documents(groups, [ready[id(g.canonical)] for g in groups])
 
 
-def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list[LoadedDocument]:
-    """Each group with its canonical body's analysis (in the same order), as the loader writes it."""
-    loaded = []
+def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis | Skip]) -> list[LoadedDocument | Skip]:
+    """Each group with its canonical body's analysis (in the same order), as the loader writes it; a group
+    whose analysis failed is its canonical copy's Skip."""
+    loaded: list[LoadedDocument | Skip] = []
     for group, analysis in zip(groups, analyses, strict=True):
+        if isinstance(analysis, Skip):
+            loaded.append(analysis)
+            continue
         seg = analysis.segmentation
         loaded.append(LoadedDocument(
             doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
@@ -254,7 +264,9 @@ def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint
     task run, on cores the workers need) cost a tenth of a run."""
     batch = collect_copies(made)
     groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
-    docs = analyse_groups(groups, batch) if groups else []
+    built = analyse_groups(groups, batch) if groups else []
+    docs = [doc for doc in built if isinstance(doc, LoadedDocument)]
+    batch.skips += [skip for skip in built if isinstance(skip, Skip)]
     return batch, docs, load_with_retries(db_path, fetches, docs)
 
 

@@ -248,6 +248,8 @@ def test_a_crawl_goes_on_past_pages_that_fail_in_any_stage(tmp_path, monkeypatch
 
     monkeypatch.setattr(assemble, "parse_document", parse_document)
     monkeypatch.setattr(assemble, "clean_page", clean_page)
+    # the faults are patched into this process: the work stays here, not in worker processes started earlier
+    monkeypatch.setattr(pipeline, "submit", lambda fn, items: (fn(item) for item in items))
     paragraphs = [p for p in national(2019).splitlines() if p.strip()]
     with FixtureWeb() as web:
         gov = web.host("gov")
