@@ -277,3 +277,21 @@ def test_a_crawl_goes_on_past_pages_that_fail_in_any_stage(tmp_path, monkeypatch
     assert errors["/parser-bug.html"] == "reading failed: RecursionError: maximum recursion depth exceeded"
     assert skips["/cleaner-bug.html"] == "cleaning failed: IndexError: list index out of range"
     assert skips["/attached.html"].startswith("not a report")
+
+
+def test_inspect_gives_one_line_for_a_bad_file_and_goes_on(tmp_path, capsys):
+    from flows.cli import main
+
+    (tmp_path / "bomb.docx").write_bytes(docx_bomb(INFLATED // 4))
+    (tmp_path / "nested.html").write_bytes(b"<div>" * 50_000 + b"</div>" * 50_000)
+    (tmp_path / "report.txt").write_text(national(2019), encoding="utf-8")
+    status = main(["inspect", str(tmp_path / "bomb.docx"), str(tmp_path / "nested.html"), str(tmp_path / "report.txt"),
+                   "--json"])
+    out, err = capsys.readouterr()
+    assert status == 1
+    lines = err.splitlines()
+    assert len(lines) == 2
+    assert lines[0].startswith(f"govreports: inspect: {tmp_path / 'bomb.docx'}: DOCX could not be parsed: it declares")
+    assert lines[1] == f"govreports: inspect: {tmp_path / 'nested.html'}: HTML nested deeper than 2000 elements"
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert len(rows) == 1 and rows[0]["is_report"] is True and rows[0]["metadata"]["plan_year"] == 2019
