@@ -33,7 +33,7 @@ from protego import Protego
 from tasks import discover
 from tasks.addresses import host_is_private, is_private_address
 from tasks.archive import RawArchive
-from tasks.assemble import failure, join_pages, join_report, read_page, wants_attachment
+from tasks.assemble import failure, join_report, read_page, wants_attachment
 from tasks.decoding import (PAGE_SIZE_CAP, BodyTooLarge, BoundedDecoder, TruncatedBody, UnsupportedEncoding,
                             charset_used)
 from tasks.freshness import fresh_until
@@ -42,11 +42,6 @@ from tasks.politeness import ROBOTS_AGENT, HostGate, retry_after_seconds
 from tasks.records import Known, PageFetch, PageText, ReportPage, Skip
 from tasks.sources import Site
 from tasks.walls import wall_kind
-
-__all__ = [  # the crawl's names, and the records and helpers callers have always imported from here
-    "BodyTooLarge", "Crawler", "FetchConfig", "Fetched", "HostGate", "Known", "PageFetch", "RawArchive",
-    "ReportPage", "Skip", "crawl", "host_is_private", "is_private_address", "join_pages", "retry_after_seconds",
-]
 
 log = logging.getLogger("govreports.fetch")
 
