@@ -226,15 +226,15 @@ def test_a_folder_of_bad_files_next_to_real_reports(tmp_path):
 
 def test_a_crawl_goes_on_past_pages_that_fail_in_any_stage(tmp_path, monkeypatch):
     """A URL crawl takes the same path: an attachment that is a DOCX bomb is that page's error, a page its
-    parser fails on (any exception) is its error, a text its cleaner fails on is skipped with the reason,
-    and the good report beside them loads."""
+    parser fails on (any exception) is its error, a text its cleaner fails on is skipped with the reason, a
+    page a crawl rule fails on is skipped with the reason, and the good report beside them loads."""
     from flows import pipeline
-    from tasks import assemble
+    from tasks import assemble, discover
     from tasks.fetch import FetchConfig
     from tasks.sources import Site
     from tests.webfixture import FixtureWeb, article_html, listing_html
 
-    real_parse, real_clean = assemble.parse_document, assemble.clean_page
+    real_parse, real_clean, real_part_links = assemble.parse_document, assemble.clean_page, discover.part_links
 
     def parse_document(data, **kwargs):
         if kwargs["url"].endswith("/parser-bug.html"):
@@ -246,21 +246,28 @@ def test_a_crawl_goes_on_past_pages_that_fail_in_any_stage(tmp_path, monkeypatch
             raise IndexError("list index out of range")
         return real_clean(page)
 
+    def part_links(html, url):
+        if url.endswith("/crawler-bug.html"):
+            raise UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")
+        return real_part_links(html, url)
+
     monkeypatch.setattr(assemble, "parse_document", parse_document)
     monkeypatch.setattr(assemble, "clean_page", clean_page)
+    monkeypatch.setattr(discover, "part_links", part_links)
     # the faults are patched into this process: the work stays here, not in worker processes started earlier
     monkeypatch.setattr(pipeline, "submit", lambda fn, items: (fn(item) for item in items))
     paragraphs = [p for p in national(2019).splitlines() if p.strip()]
     with FixtureWeb() as web:
         gov = web.host("gov")
         gov.add("/list/", listing_html([(f"/{name}.html", f"{2015 + n}年政府工作报告") for n, name in
-                                        enumerate(["good", "attached", "parser-bug", "cleaner-bug"])]))
+                                        enumerate(["good", "attached", "parser-bug", "cleaner-bug", "crawler-bug"])]))
         gov.add("/good.html", article_html("2019年政府工作报告", paragraphs, site="中国政府网").encode("gb18030"))
         gov.add("/attached.html", article_html("2018年政府工作报告", ['全文：<a href="/files/r.docx">政府工作报告.docx</a>'],
                                                site="中国政府网").encode("gb18030"))
         gov.add("/files/r.docx", docx_bomb(INFLATED // 4),
                 content_type="application/vnd.openxmlformats-officedocument.wordprocessingml.document")
         gov.add("/parser-bug.html", article_html("2017年政府工作报告", paragraphs, site="中国政府网").encode("gb18030"))
+        gov.add("/crawler-bug.html", article_html("2020年政府工作报告", paragraphs, site="中国政府网").encode("gb18030"))
         gov.add("/cleaner-bug.html", article_html("2016年政府工作报告", ["CLEANER-BUG", *paragraphs],
                                                   site="中国政府网").encode("gb18030"))
         site = Site(name="gov", start_urls=(gov.url("/list/"),), min_delay=0, max_concurrency=4)
@@ -277,6 +284,8 @@ def test_a_crawl_goes_on_past_pages_that_fail_in_any_stage(tmp_path, monkeypatch
     assert errors["/parser-bug.html"] == "reading failed: RecursionError: maximum recursion depth exceeded"
     assert skips["/cleaner-bug.html"] == "cleaning failed: IndexError: list index out of range"
     assert skips["/attached.html"].startswith("not a report")
+    assert skips["/crawler-bug.html"] == ("crawling failed: UnicodeEncodeError: 'utf-8' codec can't encode character "
+                                          "'\\ud800' in position 0: surrogates not allowed")
 
 
 def test_inspect_gives_one_line_for_a_bad_file_and_goes_on(tmp_path, capsys):
