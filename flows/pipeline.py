@@ -339,12 +339,13 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
                 sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
             else:
                 data = path.read_bytes()
-                sha, raw_path = archive.put(data)
-                unchanged = before is not None and before.raw_sha256 == sha and before.settled
         except (OSError, ParseError) as exc:
             error = str(exc) if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"
             yield PageFetch(**row, fetched_at=fetched_at, raw_sha256=None, raw_path=None, etag=None, error=error)
             continue
+        if data is not None:  # archived outside the file's try: a full disk is the run's error, not the file's
+            sha, raw_path = archive.put(data)
+            unchanged = before is not None and before.raw_sha256 == sha and before.settled
         page, error = None, None
         try:
             if not unchanged:  # an unchanged file is its archived, loaded copy: nothing to parse

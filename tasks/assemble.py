@@ -94,12 +94,21 @@ def join_report(url: str, pages: list[PageText], attachment: PageText | None = N
     """The report's pages joined in order; when they are one page that is not a report and its
     attachment is, the attachment's text under the page's address, title and chrome."""
     page = join_pages(pages)
-    verdict = report_verdict(page)
-    if verdict is not None and attachment is not None and len(pages) == 1 and report_verdict(attachment) is None:
+    verdict = _verdict(page)
+    if verdict is not None and attachment is not None and len(pages) == 1 and _verdict(attachment) is None:
         page = dataclasses.replace(attachment, url=url, title=page.title or attachment.title,
                                    site_name=page.site_name, chrome_text=page.chrome_text)
         return Joined(page, None, attachment_used=True)
     return Joined(page, verdict)
+
+
+def _verdict(page: PageText) -> str | None:
+    """report_verdict, with an exception as the verdict (the text is skipped with it named)."""
+    try:
+        return report_verdict(page)
+    except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
+        log.debug("judging %s failed", page.url, exc_info=True)
+        return failure("judging", exc)
 
 
 def wants_attachment(joined: Joined, pages: int, first_kind: str) -> bool:
