@@ -92,3 +92,22 @@ def test_inspect_gives_a_blocked_reason(tmp_path, capsys, monkeypatch):
     assert main(["inspect", str(tmp_path / "wall.html"), "--json"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["is_report"] is False and row["reason"].startswith("blocked: firewall")
+
+
+def test_backfill_json_lists_the_blocked_pages_with_what_to_do(prefect_harness, tmp_path, capsys, monkeypatch):
+    """Pages saved from a portal that served its wall instead: the run's --json names them."""
+    from tests.test_cli import run
+
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "wall.html").write_text(fixture("rs_challenge.html"), encoding="utf-8")
+    (saved / "report.html").write_bytes(national_report_page())
+    status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(tmp_path / "w.duckdb"), "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["documents_new"] == 1
+    assert report["failed_pages"] == [{"url": (saved / "wall.html").resolve().as_uri(),
+                                       "error": "blocked: js-challenge (瑞数)"}]
+    [blocked] = report["blocked_hosts"]
+    assert blocked["wall"] == "js-challenge (瑞数)" and "--from-dir" in blocked["what_to_do"]
