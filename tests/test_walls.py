@@ -52,6 +52,12 @@ def test_a_report_that_mentions_firewalls_is_a_report():
     assert any("防火墙" in line for line in text.lines)
 
 
+def test_a_short_listing_with_a_captcha_search_box_is_not_a_wall():
+    links = "".join(f'<li><a href="/r{n}.html">{2015 + n}年政府工作报告</a></li>' for n in range(8))
+    page = f"<html><head><title>政府工作报告</title></head><body><form>站内搜索 验证码<input></form><ul>{links}</ul></body></html>"
+    assert wall_kind(page) is None
+
+
 def national_report_page() -> bytes:
     paragraphs = [p for p in (NATIONAL / "2019.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
     paragraphs.insert(5, "我们加强网络安全防护，政务网站部署防火墙，对异常访问拒绝执行，访问被拒绝的攻击请求大幅减少。")
