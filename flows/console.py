@@ -97,7 +97,7 @@ def saved_files(from_dir: Path) -> tuple[int, Counter[str]]:
 
     read, ignored = 0, Counter[str]()
     for path in from_dir.rglob("*"):
-        if not path.is_file():
+        if path.is_dir():  # a FIFO or a broken link is an input too: the run records why it cannot read it
             continue
         if path.suffix.lower() in LOCAL_SUFFIXES:
             read += 1

@@ -140,14 +140,14 @@ def analyse(page: PageText, source: dict[str, str], charset: str | None) -> Insp
     return Inspection(
         source=source, charset=charset, title=page.title, text="\n".join(page.lines),
         is_report=assessment.reason is None, reason=assessment.reason, body=clean.body if clean else "",
-        metadata={key: getattr(meta, key) for key in METADATA_KEYS} if meta else {}, indicators=indicators,
+        metadata={key: getattr(meta, key) if meta else None for key in METADATA_KEYS}, indicators=indicators,
     )
 
 
 def blocked(source: dict[str, str], reason: str) -> Inspection:
     """A bot wall instead of the page: nothing to analyse, the reason names the wall and what to do."""
     return Inspection(source=source, charset=None, title=None, text="", is_report=False,
-                      reason=f"{reason} ({WHAT_TO_DO})", body="")
+                      reason=f"{reason} ({WHAT_TO_DO})", body="", metadata=dict.fromkeys(METADATA_KEYS))
 
 
 def _charset(data: bytes, url: str, content_type: str | None, header_charset: str | None) -> str | None:

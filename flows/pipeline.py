@@ -25,6 +25,7 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 import duckdb
@@ -236,7 +237,7 @@ def _copy_of(report: ReportPage, fingerprinted: bool,
     try:
         return copy, fingerprint(copy.clean.body)
     except Exception as exc:  # one text's failure: its skip reason, not the batch's end
-        log.warning("fingerprinting %s failed", report.url, exc_info=True)
+        log.debug("fingerprinting %s failed", report.url, exc_info=True)
         return Skip(report.url, failure("fingerprinting", exc)), None
 
 
@@ -257,6 +258,15 @@ def analyse(copy: Copy) -> Analysis:
                     dataclasses.replace(seg, terms={}), TermCounts.of(seg.terms))
 
 
+def analysed(copy: Copy) -> Analysis | Skip:
+    """`analyse`, with an exception (extracting, segmenting) as the copy's skip reason, not the batch's end."""
+    try:
+        return analyse(copy)
+    except Exception as exc:  # one text's failure, recorded (see tasks/assemble.py)
+        log.debug("analysing %s failed", copy.url, exc_info=True)
+        return Skip(copy.url, failure("extracting", exc))
+
+
 def _made_copy(report: ReportPage, corrections: Corrections) -> tuple[Copy | Skip, Fingerprint | None, Analysis | None]:
     """A run's whole worker step for one report page: its copy, fingerprint and analysis.
 
@@ -267,11 +277,8 @@ def _made_copy(report: ReportPage, corrections: Corrections) -> tuple[Copy | Ski
     copy, print_ = _copy_of(report, fingerprinted=True, corrections=corrections)
     if not isinstance(copy, Copy):
         return copy, None, None
-    try:
-        return copy, print_, analyse(copy)
-    except Exception as exc:  # one text's failure (extracting, segmenting): its skip reason, not the batch's end
-        log.warning("analysing %s failed", report.url, exc_info=True)
-        return Skip(report.url, failure("extracting", exc)), None, None
+    analysis = analysed(copy)
+    return (copy, print_, analysis) if isinstance(analysis, Analysis) else (analysis, None, None)
 
 
 @dataclass
@@ -310,20 +317,24 @@ def copies_and_skips(made: Iterator[tuple[Copy | Skip, Fingerprint | None]]) -> 
     return [c for c in done if isinstance(c, Copy)], [s for s in done if isinstance(s, Skip)]
 
 
-def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[LoadedDocument]:
+def analyse_groups(groups: list[DocumentGroup], made: MadeCopies | None = None) -> list[LoadedDocument | Skip]:
     """Every group's canonical body with its indicators and segmentation: taken from `made` when the
     canonical copy is one the workers analysed already, analysed here otherwise (a loaded copy that
     stays canonical)."""
     ready = {id(c): a for c, a in zip(made.copies, made.analyses) if a is not None} if made else {}
     missing = [g.canonical for g in groups if id(g.canonical) not in ready]
-    ready |= {id(c): a for c, a in zip(missing, parallel_map(analyse, missing))}
+    ready |= {id(c): a for c, a in zip(missing, parallel_map(analysed, missing))}
     return documents(groups, [ready[id(g.canonical)] for g in groups])
 
 
-def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis]) -> list[LoadedDocument]:
-    """Each group with its canonical body's analysis (in the same order), as the loader writes it."""
-    loaded = []
+def documents(groups: list[DocumentGroup], analyses: Iterable[Analysis | Skip]) -> list[LoadedDocument | Skip]:
+    """Each group with its canonical body's analysis (in the same order), as the loader writes it; a group
+    whose analysis failed is its canonical copy's Skip."""
+    loaded: list[LoadedDocument | Skip] = []
     for group, analysis in zip(groups, analyses, strict=True):
+        if isinstance(analysis, Skip):
+            loaded.append(analysis)
+            continue
         seg = analysis.segmentation
         loaded.append(LoadedDocument(
             doc_id=analysis.doc_id, canonical=group.canonical, sources=group.members, indicators=analysis.indicators,
@@ -358,7 +369,9 @@ def dedupe_and_load(db_path: Path, made: Iterator[tuple[Copy | Skip, Fingerprint
     batch = collect_copies(made)
     groups = group_with_loaded(db_path, batch.copies, batch.fingerprints) if batch.copies else []
     groups = correct_groups(groups, corrections)
-    docs = analyse_groups(groups, batch) if groups else []
+    built = analyse_groups(groups, batch) if groups else []
+    docs = [doc for doc in built if isinstance(doc, LoadedDocument)]
+    batch.skips += [skip for skip in built if isinstance(skip, Skip)]
     return batch, docs, load_with_retries(db_path, fetches, docs)
 
 
@@ -413,14 +426,16 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
     missed; `touch` it. A file that cannot be read, is larger than the page size cap, or cannot be
     parsed is a page row with its error, and the next file is read.
     """
-    for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and p.is_file()):
-        url = path.resolve().as_uri()
+    for path in sorted(p for p in from_dir.rglob("*") if p.suffix.lower() in LOCAL_SUFFIXES and not p.is_dir()):
+        url = _file_url(path)
         row = dict(url=url, final_url=url, host="", source_name=from_dir.name, http_status=None, content_type=None,
                    charset=None, last_modified=None, role="file")
         fetched_at = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
         try:
             stat = path.stat()
             validator = f'"{stat.st_mtime_ns:x}-{stat.st_size:x}"'
+            if not S_ISREG(stat.st_mode):
+                raise ParseError("not a regular file (a FIFO, socket or device): not read")
             if stat.st_size > PAGE_SIZE_CAP:
                 raise ParseError(f"file larger than the page size cap ({stat.st_size} > {PAGE_SIZE_CAP} bytes)")
             before = known.get(url)
@@ -430,12 +445,13 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
                 sha, raw_path, unchanged = before.raw_sha256, archive.path_for(before.raw_sha256), True
             else:
                 data = path.read_bytes()
-                sha, raw_path = archive.put(data)
-                unchanged = before is not None and before.raw_sha256 == sha and before.settled
         except (OSError, ParseError) as exc:
             error = str(exc) if isinstance(exc, ParseError) else f"cannot read: {exc.strerror or exc}"
             yield PageFetch(**row, fetched_at=fetched_at, raw_sha256=None, raw_path=None, etag=None, error=error)
             continue
+        if data is not None:  # archived outside the file's try: a full disk is the run's error, not the file's
+            sha, raw_path = archive.put(data)
+            unchanged = before is not None and before.raw_sha256 == sha and before.settled
         page, error = None, None
         try:
             if not unchanged:  # an unchanged file is its archived, loaded copy: nothing to parse
@@ -447,6 +463,15 @@ def local_reports(from_dir: Path, archive: RawArchive, known: dict[str, Known],
         if page is not None:
             yield ReportPage(url=url, source_name=from_dir.name, authority=authority or page_authority(page), page=page,
                              raw_sha256s=(sha,), changed=not unchanged)
+
+
+def _file_url(path: Path) -> str:
+    """A saved file's page URL: its real path's (a link's target's); a link that leads nowhere (a loop,
+    a missing target) is named as itself."""
+    try:
+        return path.resolve(strict=True).as_uri()
+    except (OSError, RuntimeError):
+        return (path.parent.resolve() / path.name).as_uri()
 
 
 _DONE = object()

@@ -212,12 +212,14 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
                     groups = pipeline.correct_groups(runner("dedupe", group_year, copies), lookup)
                     del copies
                     chunks = list(_chunks(groups, batch_size))
-                    analysing = pipeline.submit(pipeline.analyse, [g.canonical for g in chunks[0]]) if chunks else None
+                    analysing = pipeline.submit(pipeline.analysed, [g.canonical for g in chunks[0]]) if chunks else None
                     for n, chunk in enumerate(chunks):  # the next chunk is analysed in the workers while this one loads
                         analyses = analysing
                         if n + 1 < len(chunks):
-                            analysing = pipeline.submit(pipeline.analyse, [g.canonical for g in chunks[n + 1]])
-                        docs = runner("extract-and-segment", pipeline.documents, chunk, analyses)
+                            analysing = pipeline.submit(pipeline.analysed, [g.canonical for g in chunks[n + 1]])
+                        built = runner("extract-and-segment", pipeline.documents, chunk, analyses)
+                        docs = [doc for doc in built if not isinstance(doc, Skip)]
+                        summary.skipped.extend((s.url, s.reason) for s in built if isinstance(s, Skip))
                         summary.indicators_loaded += load.load_documents(con, docs).indicators_loaded
                         new_ids = {d.doc_id for d in docs}
                         rebuilt |= new_ids

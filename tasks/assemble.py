@@ -55,7 +55,7 @@ def read_page(data: bytes, *, url: str, content_type: str | None, charset: str |
     """One body as a PageText; a ParseError (Blocked for a bot wall) says why not, whatever went wrong.
 
     An unexpected exception (a parser's bug or limit on a hostile input) is
-    logged with its traceback and becomes a ParseError naming it: one page's
+    logged (debug level, with its traceback) and becomes a ParseError naming it: one page's
     error, never the run's end.
     """
     try:
@@ -71,7 +71,7 @@ def read_page(data: bytes, *, url: str, content_type: str | None, charset: str |
     except ParseError:
         raise
     except Exception as exc:  # one page's failure, recorded on its row (see the docstring)
-        log.warning("reading %s failed", url, exc_info=True)
+        log.debug("reading %s failed", url, exc_info=True)
         raise ParseError(failure("reading", exc)) from exc
 
 
@@ -95,12 +95,21 @@ def join_report(url: str, pages: list[PageText], attachment: PageText | None = N
     """The report's pages joined in order; when they are one page that is not a report and its
     attachment is, the attachment's text under the page's address, title and chrome."""
     page = join_pages(pages)
-    verdict = report_verdict(page)
-    if verdict is not None and attachment is not None and len(pages) == 1 and report_verdict(attachment) is None:
+    verdict = _verdict(page)
+    if verdict is not None and attachment is not None and len(pages) == 1 and _verdict(attachment) is None:
         page = dataclasses.replace(attachment, url=url, title=page.title or attachment.title,
                                    site_name=page.site_name, chrome_text=page.chrome_text)
         return Joined(page, None, attachment_used=True)
     return Joined(page, verdict)
+
+
+def _verdict(page: PageText) -> str | None:
+    """report_verdict, with an exception as the verdict (the text is skipped with it named)."""
+    try:
+        return report_verdict(page)
+    except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
+        log.debug("judging %s failed", page.url, exc_info=True)
+        return failure("judging", exc)
 
 
 def wants_attachment(joined: Joined, pages: int, first_kind: str) -> bool:
@@ -149,7 +158,7 @@ def assess(page: PageText, url: str, *, thoroughly: bool = False,
                                 site_code=page.site_code, chrome_text=page.chrome_text)
         meta = apply_corrections(dataclasses.replace(meta, kind_rule=kind.rule, kind_evidence=kind.evidence), fixes)
     except Exception as exc:  # one text's failure, recorded as its skip reason (see the module's docstring)
-        log.warning("%s %s failed", stage, url, exc_info=True)
+        log.debug("%s %s failed", stage, url, exc_info=True)
         return Assessment(failure(stage, exc))
     if reason is None and meta.region_code is None:
         reason = NO_REGION

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import random
 import zlib
 from collections.abc import AsyncIterator, Mapping
@@ -32,20 +33,17 @@ from protego import Protego
 from tasks import discover
 from tasks.addresses import host_is_private, is_private_address
 from tasks.archive import RawArchive
-from tasks.assemble import join_pages, join_report, read_page, wants_attachment
+from tasks.assemble import failure, join_report, read_page, wants_attachment
 from tasks.decoding import (PAGE_SIZE_CAP, BodyTooLarge, BoundedDecoder, TruncatedBody, UnsupportedEncoding,
                             charset_used)
 from tasks.freshness import fresh_until
-from tasks.parse import ParseError, decode_html, document_kind
+from tasks.parse import ParseError, check_nesting, decode_html, document_kind
 from tasks.politeness import ROBOTS_AGENT, HostGate, retry_after_seconds
 from tasks.records import Known, PageFetch, PageText, ReportPage, Skip
 from tasks.sources import Site
 from tasks.walls import wall_kind
 
-__all__ = [  # the crawl's names, and the records and helpers callers have always imported from here
-    "BodyTooLarge", "Crawler", "FetchConfig", "Fetched", "HostGate", "Known", "PageFetch", "RawArchive",
-    "ReportPage", "Skip", "crawl", "host_is_private", "is_private_address", "join_pages", "retry_after_seconds",
-]
+log = logging.getLogger("govreports.fetch")
 
 MAX_REDIRECTS = 5
 MAX_PARTS = 30
@@ -148,7 +146,7 @@ class Crawler:
                     self.private_ok.add(netloc)
             for site in self.sites:
                 for url in site.start_urls:
-                    self.spawn(self.crawl_start(site, url))
+                    self.spawn(self.crawl_start(site, url), url)
             try:
                 while self.tasks or not self.queue.empty():
                     item = await self.queue.get()
@@ -164,10 +162,19 @@ class Crawler:
                     task.cancel()
                 await asyncio.gather(*self.tasks, return_exceptions=True)
 
-    def spawn(self, coro: Coroutine[Any, Any, None]) -> None:
-        task = asyncio.create_task(coro)
+    def spawn(self, coro: Coroutine[Any, Any, None], url: str) -> None:
+        task = asyncio.create_task(self.isolated(coro, url))
         self.tasks.add(task)
         task.add_done_callback(self._task_done)
+
+    async def isolated(self, coro: Coroutine[Any, Any, None], url: str) -> None:
+        """One page's crawl: an exception its content causes (a listing's or report's HTML that a rule
+        fails on) is that URL's skip reason, naming the exception, and the crawl goes on."""
+        try:
+            await coro
+        except Exception as exc:  # one page's failure, recorded (see tasks/assemble.py)
+            log.debug("crawling %s failed", url, exc_info=True)
+            self.skip(url, failure("crawling", exc))
 
     def _task_done(self, task: asyncio.Task[None]) -> None:
         """Wake the consumer; a crashed task is a bug and is re-raised there, not hidden."""
@@ -232,7 +239,7 @@ class Crawler:
                 break
             budget[0] -= 1
             self.listings_seen.add(page_url)
-            self.spawn(self.crawl_listing_page(site, page_url, budget))
+            self.spawn(self.crawl_listing_page(site, page_url, budget), page_url)
 
     async def crawl_listing_page(self, site: Site, url: str, budget: list[int]) -> None:
         if not await self.robots_allow(site, url):
@@ -242,6 +249,11 @@ class Crawler:
             self.emit(fetched.fetch)
             return
         html, _ = decode_html(fetched.data, fetched.fetch.charset)
+        try:
+            check_nesting(html)
+        except ParseError as exc:
+            self.emit(dataclasses.replace(fetched.fetch, error=str(exc)))
+            return
         kind = wall_kind(html)
         if kind is not None:
             self.emit(dataclasses.replace(fetched.fetch, error=f"blocked: {kind}"))
@@ -260,7 +272,7 @@ class Crawler:
             return
         self.reports_seen.add(url)
         self.report_count += 1
-        self.spawn(self.crawl_report(site, url))
+        self.spawn(self.crawl_report(site, url), url)
 
     async def crawl_report(self, site: Site, url: str) -> None:
         """Backpressure: a report is fetched only with one of MAX_WAITING slots, held until the consumer

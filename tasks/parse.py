@@ -277,6 +277,8 @@ def parse_pdf(data: bytes, *, url: str, cap: int = INFLATE_CAP) -> PageText:
                     raise ParseError(f"PDF could not be parsed: its content streams inflate past {cap} bytes")
                 raw_lines += (page.extract_text() or "").splitlines()
             title = reader.metadata.title if reader.metadata else None
+    except pypdf.errors.LimitReachedError as exc:
+        raise ParseError(f"PDF could not be parsed: a stream inflates past the cap of {cap} bytes") from exc
     except (pypdf.errors.PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, NotImplementedError) as exc:
         if isinstance(exc, ParseError):
             raise
@@ -375,6 +377,7 @@ def _reason(exc: BaseException) -> str:
 
 def parse_html(text: str, *, url: str, content_selector: str | None = None) -> PageText:
     """Find the main content block and return its paragraphs plus page hints."""
+    check_nesting(text)
     tree = LexborHTMLParser(text)
     title_node = tree.css_first("title")
     page_title = _clean(title_node.text()) if title_node is not None else None
@@ -402,6 +405,26 @@ def parse_html(text: str, *, url: str, content_selector: str | None = None) -> P
         site_domain=_meta_content(tree, "SiteDomain"),
         site_code=_site_code(_meta_content(tree, "SiteIDCode")),
     )
+
+
+MAX_NESTING = 2000  # container elements open at once; real pages stay under a hundred
+_CONTAINER_TAG = re.compile(r"<(/?)(?:div|span|font|table|section|article|ul|ol|blockquote|center|form)\b", re.I)
+
+
+def check_nesting(html: str) -> None:
+    """A ParseError for HTML nested deeper than MAX_NESTING containers, counted before any tree is built.
+
+    An HTML parser's tree building is quadratic in the nesting depth: 200,000
+    nested <div>s take lexbor about ten minutes, one page holding a run for
+    that long. Tags are counted as written (implied end tags are not applied),
+    so unclosed <font>s count too; the bound leaves room for them.
+    """
+    depth = 0
+    for match in _CONTAINER_TAG.finditer(html):
+        depth += -1 if match.group(1) else 1
+        if depth > MAX_NESTING:
+            raise ParseError(f"HTML nested deeper than {MAX_NESTING} elements")
+        depth = max(depth, 0)
 
 
 def split_title(page_title: str | None) -> tuple[str | None, str | None]:

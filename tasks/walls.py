@@ -8,7 +8,7 @@ that the site refused the crawler. It is named instead (`pages.error` =
 `blocked: <kind>`); nothing here tries to pass the wall.
 
 Judged by structure: a wall has almost no visible text, and either known
-challenge markers or a refusal/captcha/"enable JavaScript" message. A real page
+challenge markers, or few links and a refusal/captcha/"enable JavaScript" message. A real page
 with a few hundred characters of text is never a wall, whatever words it uses
 (a report on 网络安全 that mentions 防火墙 is a report).
 """
@@ -20,7 +20,10 @@ from urllib.parse import urlsplit
 
 from selectolax.lexbor import LexborHTMLParser
 
+from tasks.parse import ParseError, check_nesting
+
 MAX_WALL_TEXT = 300  # visible characters (spaces not counted): more is a page with content
+MAX_WALL_LINKS = 5  # a refusal links home at most; a page with more links is one to read
 WHAT_TO_DO = ("the site refuses the crawler: save the pages from a browser and load them with "
               "`govreports backfill --from-dir DIR`, or add a mirror of the reports to the sources")
 
@@ -45,6 +48,10 @@ def wall_kind(html: str) -> str | None:
     """What kind of bot wall the page is (`js-challenge (瑞数)`, `firewall`, `captcha`, `js-challenge`), or None."""
     if len(html) > 2_000_000:
         return None  # no wall is that large; a page that size is content
+    try:
+        check_nesting(html)
+    except ParseError:
+        return None  # not a wall: the page's reading says what it is
     tree = LexborHTMLParser(html)
     scripts = "\n".join(node.text(deep=True) or "" for node in tree.css("script"))
     script_count = len(tree.css("script"))
@@ -57,6 +64,8 @@ def wall_kind(html: str) -> str | None:
         return None
     if _RS_MARKERS.search(html) or _RS_META.search(html[:20_000]):
         return "js-challenge (瑞数)"
+    if len(tree.css("a[href]")) > MAX_WALL_LINKS:
+        return None  # a small page of links (a listing, a site map) is a page, whatever it says
     said = f"{title} {text}"
     if _FIREWALL.search(said):
         return "firewall"

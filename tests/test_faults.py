@@ -29,7 +29,9 @@ from flows.cli import main as cli_main
 from flows.pipeline import run_pipeline
 from flows.sample_site import gov_article, seed_lines
 from tasks import fetch
-from tasks.fetch import FetchConfig, PageFetch, RawArchive, crawl
+from tasks.archive import RawArchive
+from tasks.fetch import FetchConfig, crawl
+from tasks.records import PageFetch
 from tasks.sources import Site
 from tests.conftest import GOLD, gold_documents
 from tests.webfixture import FixtureWeb, Host, Response, gzip_bomb, listing_html, reset_connection, stream_bytes

@@ -12,17 +12,11 @@ from pathlib import Path
 import pytest
 
 from tasks import fetch as fetch_module
-from tasks.fetch import (
-    FetchConfig,
-    Known,
-    PageFetch,
-    RawArchive,
-    ReportPage,
-    Skip,
-    crawl,
-    is_private_address,
-    retry_after_seconds,
-)
+from tasks.addresses import is_private_address
+from tasks.archive import RawArchive
+from tasks.fetch import FetchConfig, crawl
+from tasks.politeness import retry_after_seconds
+from tasks.records import Known, PageFetch, ReportPage, Skip
 from tasks.sources import Site, SourcesError, load_sources, sites_from_urls
 from tests.webfixture import (
     FixtureWeb,

@@ -157,3 +157,38 @@ def test_reprocess_builds_a_crawled_report_as_the_crawl_did(tmp_path):
 
     reprocess(db)
     assert rows(db) == crawled  # documents, sources, indicators, terms, segmentations, skips
+
+
+def test_a_reprocess_goes_on_past_a_text_that_fails(tmp_path, monkeypatch):
+    """A text the current code fails on (here: its cleaner and its extractor raise) is skipped with the reason;
+    the other documents are rebuilt and the run ends normally."""
+    from tasks import assemble
+
+    folder = tmp_path / "saved"
+    folder.mkdir()
+    for year in ("2019", "2021", "2022"):
+        shutil.copy(NATIONAL / f"{year}.txt", folder / f"{year}.txt")
+    db = tmp_path / "warehouse.duckdb"
+    pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=folder)
+    real_clean, real_analyse = assemble.clean_page, pipeline.analyse
+
+    def clean_page(page):
+        if page.url.endswith("2019.txt"):
+            raise RecursionError("maximum recursion depth exceeded")
+        return real_clean(page)
+
+    def analyse(copy):
+        if copy.url.endswith("2021.txt"):
+            raise ValueError("no such unit")
+        return real_analyse(copy)
+
+    monkeypatch.setattr(assemble, "clean_page", clean_page)
+    monkeypatch.setattr(pipeline, "analyse", analyse)
+    # the faults are patched into this process: the work stays here, not in worker processes started earlier
+    monkeypatch.setattr(pipeline, "submit", lambda fn, items: (fn(item) for item in items))
+    summary = reprocess(db)
+    skipped = dict(summary.skipped)
+    assert skipped[(folder / "2019.txt").resolve().as_uri()] == "cleaning failed: RecursionError: maximum recursion depth exceeded"
+    assert skipped[(folder / "2021.txt").resolve().as_uri()] == "extracting failed: ValueError: no such unit"
+    with duckdb.connect(str(db), read_only=True) as con:
+        assert con.execute("SELECT plan_year FROM documents").fetchall() == [(2022,)]

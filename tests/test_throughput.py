@@ -10,7 +10,7 @@ import duckdb
 import pytest
 
 from flows import pipeline
-from tasks import parse
+from tasks import assemble
 from tests.conftest import migrations_before
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -62,17 +62,17 @@ def test_a_second_run_over_unchanged_files_parses_nothing(saved: Path, tmp_path:
     first = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
     before = snapshot(db)
 
-    def no_parsing(path: Path) -> None:
-        raise AssertionError(f"{path} parsed again")
+    def no_parsing(data: bytes, *, url: str, **_) -> None:
+        raise AssertionError(f"{url} parsed again")
 
-    monkeypatch.setattr(pipeline, "read_local_file", no_parsing)
+    monkeypatch.setattr(pipeline, "read_page", no_parsing)
     again = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
     assert first.documents_new >= 10 and again.documents_new == again.documents_changed == 0
     assert again.pages_unchanged == again.pages_seen == first.pages_seen
     assert snapshot(db) == before
     (saved / "extra.txt").write_text((saved / sorted(p.name for p in saved.iterdir())[0]).read_text(encoding="utf-8")
                                      .replace("各位代表", "各位代表：新增", 1), encoding="utf-8")
-    monkeypatch.setattr(pipeline, "read_local_file", parse.read_local_file)
+    monkeypatch.setattr(pipeline, "read_page", assemble.read_page)
     third = pipeline.run_pipeline(flow="backfill", db_path=db, sites=[], from_dir=saved)
     assert third.pages_seen == first.pages_seen + 1 and third.pages_unchanged == first.pages_seen
 

@@ -52,6 +52,12 @@ def test_a_report_that_mentions_firewalls_is_a_report():
     assert any("防火墙" in line for line in text.lines)
 
 
+def test_a_short_listing_with_a_captcha_search_box_is_not_a_wall():
+    links = "".join(f'<li><a href="/r{n}.html">{2015 + n}年政府工作报告</a></li>' for n in range(8))
+    page = f"<html><head><title>政府工作报告</title></head><body><form>站内搜索 验证码<input></form><ul>{links}</ul></body></html>"
+    assert wall_kind(page) is None
+
+
 def national_report_page() -> bytes:
     paragraphs = [p for p in (NATIONAL / "2019.txt").read_text(encoding="utf-8").splitlines() if p.strip()]
     paragraphs.insert(5, "我们加强网络安全防护，政务网站部署防火墙，对异常访问拒绝执行，访问被拒绝的攻击请求大幅减少。")
@@ -92,3 +98,22 @@ def test_inspect_gives_a_blocked_reason(tmp_path, capsys, monkeypatch):
     assert main(["inspect", str(tmp_path / "wall.html"), "--json"]) == 0
     row = json.loads(capsys.readouterr().out)
     assert row["is_report"] is False and row["reason"].startswith("blocked: firewall")
+
+
+def test_backfill_json_lists_the_blocked_pages_with_what_to_do(prefect_harness, tmp_path, capsys, monkeypatch):
+    """Pages saved from a portal that served its wall instead: the run's --json names them."""
+    from tests.test_cli import run
+
+    monkeypatch.setenv("GOVREPORTS_DATA", str(tmp_path / "data"))
+    saved = tmp_path / "saved"
+    saved.mkdir()
+    (saved / "wall.html").write_text(fixture("rs_challenge.html"), encoding="utf-8")
+    (saved / "report.html").write_bytes(national_report_page())
+    status, out, err = run(capsys, "backfill", "--from-dir", str(saved), "--db", str(tmp_path / "w.duckdb"), "--json")
+    assert status == 0, err
+    report = json.loads(out)
+    assert report["documents_new"] == 1
+    assert report["failed_pages"] == [{"url": (saved / "wall.html").resolve().as_uri(),
+                                       "error": "blocked: js-challenge (瑞数)"}]
+    [blocked] = report["blocked_hosts"]
+    assert blocked["wall"] == "js-challenge (瑞数)" and "--from-dir" in blocked["what_to_do"]

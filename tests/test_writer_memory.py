@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tasks.fetch import PageFetch
+from tasks.records import PageFetch
 from tests.conftest import migrations_before
 from warehouse import db as warehouse_db
 from warehouse import load

@@ -23,7 +23,7 @@ import duckdb
 import numpy as np
 
 from tasks.dedupe import LoadedSketch
-from tasks.records import CleanText, Copy, DocumentMeta, Indicator, Known, LoadedDocument, PageFetch, TermCounts
+from tasks.records import CleanText, Copy, DocumentMeta, Known, LoadedDocument, PageFetch
 
 
 @dataclass
