@@ -14,9 +14,10 @@ from pathlib import Path
 
 from flows import pipeline
 from flows.reprocess import archived_reports, drop_documents, report_members
-from tasks.corrections import Correction, Corrections, apply, corrected_kind
+from tasks.archive import RawArchive
+from tasks.corrections import Correction, Corrections, apply, corrected_away, corrected_kind
 from tasks.dedupe import fingerprint, group_copies
-from tasks.fetch import RawArchive, ReportPage, Skip
+from tasks.records import LoadedDocument, ReportPage, Skip
 from warehouse import corrections as stored
 from warehouse import db as warehouse_db
 from warehouse import load
@@ -41,9 +42,12 @@ def apply_to_warehouse(db_path: Path, given: list[Correction] | None, summary: p
         wanted = resolved.changed_urls.union(*sources_of.values())
         members_of = {url: members for url, members in report_members(con).items() if url in wanted}
         authority_of = dict(con.execute("SELECT url, authority FROM document_sources").fetchall())
+        selector_of = load.site_selectors(con)
     lookup = resolved.lookup()
     reports = []
-    for report in archived_reports(members_of, RawArchive(warehouse_db.raw_dir_for(db_path)), authority_of):
+    skips: list[Skip] = []
+    for report in archived_reports(members_of, RawArchive(warehouse_db.raw_dir_for(db_path)), authority_of,
+                                   selector_of):
         if isinstance(report, ReportPage):
             reports.append(report)
         else:
@@ -53,8 +57,9 @@ def apply_to_warehouse(db_path: Path, given: list[Correction] | None, summary: p
     # loaded row, so that no document is lost: its corrections apply, but a dropped one cannot be undone.
     from_rows = {doc_id for doc_id, urls in sources_of.items() if not urls <= readable}
     kept_urls = set().union(*(sources_of[doc_id] for doc_id in from_rows))
-    copies, skips = pipeline.copies_and_skips(pipeline.start_copies(
+    copies, made_skips = pipeline.copies_and_skips(pipeline.start_copies(
         [r for r in reports if r.url not in kept_urls], lookup))
+    skips += made_skips
     with warehouse_db.connect_writer(db_path) as con:
         loaded = load.loaded_copies(con, sorted(from_rows))
     for copy in loaded:
@@ -62,7 +67,7 @@ def apply_to_warehouse(db_path: Path, given: list[Correction] | None, summary: p
         for url in sorted(sources_of[copy.extra["doc_id"]]):
             fixes |= lookup.for_copy(url, copy.extra["doc_id"])
         if corrected_kind(fixes) == "not_report":
-            skips += [Skip(url, pipeline.corrected_away(fixes)) for url in sorted(sources_of[copy.extra["doc_id"]])]
+            skips += [Skip(url, corrected_away(fixes)) for url in sorted(sources_of[copy.extra["doc_id"]])]
         else:
             copy.meta = apply(copy.meta, fixes)
             copies.append(copy)
@@ -71,7 +76,9 @@ def apply_to_warehouse(db_path: Path, given: list[Correction] | None, summary: p
                     len(from_rows), warehouse_db.raw_dir_for(db_path))
     groups = pipeline.correct_groups(group_copies(copies, pipeline.parallel_map(fingerprint, [c.clean.body for c in copies])),
                                      lookup)
-    docs = pipeline.analyse_groups(groups)
+    built = pipeline.analyse_groups(groups)
+    docs = [doc for doc in built if isinstance(doc, LoadedDocument)]
+    skips += [skip for skip in built if isinstance(skip, Skip)]
     rebuilt = {d.doc_id for d in docs}
     dropped = set(sources_of)
     with warehouse_db.connect_writer(db_path) as con:

@@ -74,10 +74,10 @@ def report_members(con: duckdb.DuckDBPyConnection) -> dict[str, list[tuple]]:
 
 
 def archived_reports(members_of: dict[str, list[tuple]], archive: RawArchive, authority_of: dict[str, str],
-                     selector_of: dict[str, str]) -> Iterator[ReportPage | Skip | tuple[str, str]]:
+                     selector_of: dict[str, str]) -> Iterator[ReportPage | tuple[str, str]]:
     """Reports re-assembled from archived bytes as the crawl assembled them (tasks/assemble.py: each page
     read with its source's content_selector, the parts joined, an attachment in place of a page that only
-    links to it), one at a time; a report that is none: a Skip; one that cannot be read: (url, error)."""
+    links to it), one at a time; one that cannot be read: (url, error)."""
     for url, members in members_of.items():
         selector = selector_of.get(members[0][4] or "")
         pages: list[tuple[tuple, PageText]] = []
@@ -94,10 +94,9 @@ def archived_reports(members_of: dict[str, list[tuple]], archive: RawArchive, au
         if not pages:
             yield url, "the report page is not in the archive (only its attachment)"
             continue
+        # a text that is not a report is judged again, and skipped, where every copy is made (tasks/assemble.py
+        # make_copy), so a correction of its kind can overrule the recognizer there
         joined = join_report(url, [page for _, page in pages], attachments[0][1] if attachments else None)
-        if joined.verdict is not None:
-            yield Skip(url, joined.verdict)
-            continue
         used = pages + (attachments[:1] if joined.attachment_used else [])
         authority = authority_of.get(url) or _default_authority(url)
         yield ReportPage(url=url, source_name=members[0][4] or "", authority=authority, page=joined.page,
@@ -193,7 +192,6 @@ def reprocess(db_path: Path, runner: pipeline.StageRunner = pipeline.run_inline,
             cleaning: tuple[int, Iterator] | None = None  # a chunk in the workers while the next is read and parsed
             for chunk in _chunks(archived_reports(members_of, archive, authority_of, selector_of), batch_size):
                 reports = [r for r in chunk if isinstance(r, ReportPage)]
-                summary.skipped.extend((r.url, r.reason) for r in chunk if isinstance(r, Skip))
                 summary.failures.extend(r for r in chunk if isinstance(r, tuple))
                 started = (len(chunk), pipeline.start_copies(reports, lookup))
                 if cleaning is not None:

@@ -91,7 +91,7 @@ def test_a_region_correction_reaches_documents_indicators_and_every_view(tmp_pat
     summary = backfill(db, saved, corrections)
     assert summary.documents_changed == 1 and summary.pages_fetched == 0  # rebuilt from the archive, nothing read anew
     assert document(db, SHENHE) == ("210102", "和平区", "沈阳市", "辽宁省", "district", 2017, 2016, 2016, True,
-                                    "correction", "speaks as 和平区", None, 1.0)
+                                    "correction", "speaks as 和平区", "headings", 1.0)
     assert query(db, "SELECT DISTINCT i.region_code FROM indicators i JOIN documents d USING (doc_id) "
                      "WHERE d.canonical_url LIKE ?", [f"%/{SHENHE}"]) == [("210102",)]
     assert query(db, "SELECT count(*) FROM plan_targets WHERE region_code = '210102' AND year = 2017")[0][0] == targets

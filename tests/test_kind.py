@@ -112,12 +112,13 @@ def test_page_chrome_and_a_title_are_no_body() -> None:
 def test_a_copy_carries_its_kind_rule_and_evidence() -> None:
     """The pipeline's copy of a page says how its kind was decided (documents.kind_rule/_evidence)."""
     from flows.pipeline import _copy_of
-    from tasks.fetch import ReportPage, Skip
+    from tasks.assemble import assess
+    from tasks.records import ReportPage, Skip
 
     lead = "本报讯（记者 陈晨）1月8日上午，市长刘志远在市第十五届人民代表大会第三次会议上作政府工作报告时说："
     page = parse_text("\n".join(["政府工作报告", lead, *REPORT_BODY]), url="file:///t.txt")
-    copy, _ = _copy_of(ReportPage("file:///t.txt", "dir", "mirror", page, ("0" * 64,), True), fingerprinted=False)
-    assert (copy.meta.kind_rule, copy.meta.kind_evidence[:3]) == ("newspaper-framed", "本报讯")
+    meta = assess(page, "file:///t.txt", thoroughly=True).meta  # thoroughly: this made-up city is placed nowhere
+    assert (meta.kind_rule, meta.kind_evidence[:3]) == ("newspaper-framed", "本报讯")
     news = parse_text("\n".join(["标题：市政府工作报告", "【聚焦两会】市第十五届人民代表大会第三次会议隆重开幕", *REVIEW]),
                       url="file:///n.txt")
     skip, _ = _copy_of(ReportPage("file:///n.txt", "dir", "mirror", news, ("0" * 64,), True), fingerprinted=False)

@@ -242,7 +242,7 @@ def _report_file(folder: Path, name: str, lines: list[str]) -> Path:
 def test_backfill_from_dir_with_authority_official_makes_the_official_page_canonical(tmp_path: Path):
     """A junky newspaper-database text loaded first as a mirror, then the official page with
     --authority official: one document whose canonical copy is the official page."""
-    header = [line.replace("示例省", "新疆维吾尔自治区") for line in HEADER]  # a real region: a report needs one to load
+    header = [line.replace("示例省", "河北省") for line in HEADER]  # a real province (its level word 省 as the opening says): a report needs a place to load
     mirror = _report_file(tmp_path / "mirror", "XJ.txt", ["下载", "打印", "全屏", "收藏", *header, *REPORT, "相关报道：",
                                                            "代表热议政府工作报告", "自治区人大代表审议政府工作报告"])
     official = _report_file(tmp_path / "official", "XJ.txt", [*header, *REPORT])
