@@ -126,6 +126,12 @@ def _check_run_arguments(args: argparse.Namespace) -> None:
         load_sources(args.sources)
     if args.command == "backfill" and not (args.url or args.sources or args.from_dir):
         raise UsageError("backfill needs --url, --sources or --from-dir")
+    from flows.pipeline import default_batch_size
+
+    try:
+        default_batch_size()
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     warehouse_db.check_writable(_db(args))
 
 
@@ -299,12 +305,12 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
                                          return_state=True)
         else:
             state = prefect_flows.reprocess(db=str(db_path), return_state=True)
-    result = state.result(raise_on_failure=False)
+        result = state.result(raise_on_failure=False)
+        if isinstance(result, BaseException) and not isinstance(result, prefect_flows.NothingFetched):
+            raise result  # inside: a run that failed after a Ctrl-C ends as interrupted
     failures = display.last.failures if display.last else []
     if isinstance(result, prefect_flows.NothingFetched):
         return result, failures, display.last.run_id
-    if isinstance(result, BaseException):
-        raise result
     return result | {"flow_run_id": str(state.state_details.flow_run_id)}, failures, result["run_id"]
 
 
@@ -315,8 +321,9 @@ class CtrlC:
     and a batch being loaded rolls back (batches already loaded stay: each is one transaction). What
     the unwinding would still wait for (a fetch in flight, the worker processes' batch, Prefect's
     exit handlers) is cut short: at once when it reaches here, FORCE_SECONDS later at the latest, or
-    at a second Ctrl-C. The worker processes and the temporary Prefect server are stopped, the line
-    is printed, and the process ends without Python's exit handlers. The next run loads the rest.
+    at a second Ctrl-C. The temporary Prefect server is stopped, the line printed, and the process
+    ends without Python's exit handlers; the worker processes end with it (flows/lifeline.py). The
+    next run loads the rest.
     """
 
     FORCE_SECONDS = 5.0
@@ -339,8 +346,13 @@ class CtrlC:
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             yield self
-        except KeyboardInterrupt:
-            self.exit()
+        except BaseException:  # KeyboardInterrupt, or what it broke on its way (a DuckDB transaction)
+            if self._pressed:
+                self.exit()
+            raise
+        else:
+            if self._pressed:  # the run finished anyway (Ctrl-C in its last moments): still interrupted
+                self.exit()
         finally:
             signal.signal(signal.SIGINT, previous)
             progress_hooks.remove(self.count)
@@ -351,23 +363,26 @@ class CtrlC:
         if self._pressed:
             self.exit()
         self._pressed = True
+        threading.excepthook = _quiet  # the run is ending: a thread that fails now (a pool losing its
+        # workers) has nothing to report
         threading.Timer(self.FORCE_SECONDS, self.exit).start()
         raise KeyboardInterrupt
 
     def exit(self) -> NoReturn:
         """Stop what the run started, print the line, end the process (from either thread, once)."""
         self._exiting.acquire()  # a second caller waits here for the first to end the process
-        from flows import pipeline
-
         if self.display is not None:
             self.display.progress.stop()  # the terminal gets its cursor back
-        pipeline.stop_workers()
         if _temporary_server is not None:
             _temporary_server.stop()
         print(f"interrupted: {self.loaded} documents loaded; run the same command again to finish",
               file=sys.stderr, flush=True)
         sys.stdout.flush()
         os._exit(EXIT_INTERRUPTED)
+
+
+def _quiet(args: threading.ExceptHookArgs) -> None:
+    pass
 
 
 _temporary_server = None  # Prefect's temporary API server for this process's runs, when it has one
