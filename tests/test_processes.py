@@ -86,7 +86,7 @@ def wait_for_workers(run: subprocess.Popen, timeout: float = 240) -> set[int]:
     while time.monotonic() < deadline and run.poll() is None:
         family = descendants(run.pid)
         forkservers = [pid for pid in family if "multiprocessing.forkserver" in cmdline(pid)]
-        if len(forkservers) >= 2 and any("flows.lifeline" in cmdline(pid) for pid in family):
+        if len(forkservers) >= 2 and any("uvicorn" in cmdline(pid) for pid in family):
             return family
         time.sleep(0.1)
     out, err = run.communicate(timeout=30) if run.poll() is not None else ("", "")
