@@ -133,9 +133,8 @@ for _ in $(seq 1 60); do grep -q http "$work/site.log" && break; sleep 0.5; done
 run_deployment() {  # NAME LOG PARAM...: run a deployment through the worker until it ends; sets $flow_run
   local name=$1 log=$2; shift 2
   local params=(); for p in "$@"; do params+=(--param "$p"); done
-  timeout 600 "$BIN/prefect" deployment run "$name" "${params[@]}" --watch --watch-timeout 540 >"$log" 2>&1 \
-    || fail "$name run did not finish"
-  grep -q "Completed" "$log" || fail "$name run did not complete"
+  timeout 600 "$BIN/prefect" deployment run "$name" "${params[@]}" --watch --watch-timeout 540 >"$log" 2>&1 || true
+  grep -q "Completed" "$log" || fail "$name run did not complete: $(grep -i 'state\|finished' "$log" | tail -1)"
   flow_run=$(grep -o 'UUID: [0-9a-f-]*' "$log" | head -1 | cut -d' ' -f2)
 }
 sql() { "$BIN/govreports" sql "$1" --db "${2:-$db}" --format csv | tail -n +2 | tr -d '\r'; }
@@ -213,6 +212,23 @@ while [ -s "$work/family.txt" ] && [ $((SECONDS - cancelled)) -lt 60 ]; do
   sleep 1; descendants "$worker" >"$work/family.txt"
 done
 [ -s "$work/family.txt" ] && fail "processes outlived the cancelled run: $(cat "$work/family.txt")"
+state=$("$PY" - "$cancel_run" <<'PYEOF'
+import asyncio, sys
+from prefect.client.orchestration import get_client
+
+async def state() -> str:
+    async with get_client() as client:
+        for _ in range(60):
+            run = await client.read_flow_run(sys.argv[1])
+            if run.state.is_final():
+                break
+            await asyncio.sleep(1)
+        return run.state.name
+
+print(asyncio.run(state()))
+PYEOF
+)
+[ "$state" = "Cancelled" ] || fail "the cancelled run ended $state"
 echo "run $cancel_run cancelled: its flow process and worker processes gone $((SECONDS - cancelled)) s after the cancel"
 
 step "deployment check passed: 3 deployments; backfill/manual Completed with the worker processes, $documents documents; scrape/daily changed no row; a cancelled run left no process"
