@@ -198,6 +198,7 @@ def run_demo() -> str:
 
     db_path = warehouse_db.default_db_path()
     warehouse_db.check_writable(db_path)
+    use_temporary_server()
     with serve_sample_site(ports=known_ports(db_path)) as site, tempfile.TemporaryDirectory() as tmp:
         if site.moved:
             print(f"govreports: note: the port the last demo used is taken now, so these sites load as new "
@@ -293,6 +294,7 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
     be fetched), its failed pages and its `runs` id."""
     from flows import console, prefect_flows
 
+    use_temporary_server()
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
     with CtrlC(display).armed(), display.running(), heartbeats_only_with_a_server():
@@ -434,8 +436,6 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with quiet_libraries(getattr(args, "verbose", False)):
-            if args.command in ("backfill", "scrape", "reprocess", "demo"):
-                use_temporary_server()
             status = _run_command(args)
             sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
             return status
