@@ -9,6 +9,7 @@ number of pages, and each batch is loaded in one transaction.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import datetime as dt
 import functools
@@ -171,8 +172,21 @@ def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
         context.set_forkserver_preload([__name__])
         _pool = ProcessPoolExecutor(max_workers=cores, mp_context=context,
                                     initializer=_start_worker, initargs=(os.getpid(),))
+        atexit.register(_call_queue_never_blocks_exit, _pool)
         log.info("started %d worker processes", cores)  # scripts/check_deployments.sh looks for this line
     return _pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4)))
+
+
+def _call_queue_never_blocks_exit(pool: ProcessPoolExecutor) -> None:
+    """At exit, let the process end without flushing work to workers that are gone.
+
+    A cancelled deployment run is SIGTERMed mid-batch: its workers die, and Python 3.11's pool then
+    fails to clean up (InvalidStateError on a future the run's unwinding cancelled), so multiprocessing's
+    exit handler waited for good on the thread feeding the dead workers, until the Prefect worker's
+    SIGKILL 30 s later. Runs before that handler (atexit is last in, first out). `_call_queue` is the
+    pool's private queue: there is no public way to reach it.
+    """
+    pool._call_queue.cancel_join_thread()
 
 
 def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
