@@ -153,6 +153,12 @@ def _check_run_arguments(args: argparse.Namespace) -> None:
         raise UsageError("backfill needs --url, --sources or --from-dir")
     args.corrections_path = corrections_file(args.corrections)
     args.corrections_rows = read_corrections(args.corrections_path) if args.corrections_path else None
+    from flows.pipeline import default_batch_size
+
+    try:
+        default_batch_size()
+    except ValueError as error:
+        raise UsageError(str(error)) from error
     warehouse_db.check_writable(_db(args))
 
 
@@ -221,6 +227,7 @@ def run_demo() -> str:
 
     db_path = warehouse_db.default_db_path()
     warehouse_db.check_writable(db_path)
+    use_temporary_server()
     with serve_sample_site(ports=known_ports(db_path)) as site, tempfile.TemporaryDirectory() as tmp:
         if site.moved:
             print(f"govreports: note: the port the last demo used is taken now, so these sites load as new "
@@ -338,6 +345,7 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
     be fetched), its failed pages and its `runs` id."""
     from flows import console, prefect_flows
 
+    use_temporary_server()
     total = console.page_total(getattr(args, "from_dir", None), bool(getattr(args, "url", None) or getattr(args, "sources", None)))
     display = console.RunProgress(args.command, total)
     corrections = str(args.corrections_path) if args.corrections_path else None
@@ -351,12 +359,12 @@ def _run_in_prefect(args: argparse.Namespace, db_path: Path) -> tuple[dict | Bas
                                          corrections=corrections, return_state=True)
         else:
             state = prefect_flows.reprocess(db=str(db_path), corrections=corrections, return_state=True)
-    result = state.result(raise_on_failure=False)
+        result = state.result(raise_on_failure=False)
+        if isinstance(result, BaseException) and not isinstance(result, prefect_flows.NothingFetched):
+            raise result  # inside: a run that failed after a Ctrl-C ends as interrupted
     failures = display.last.failures if display.last else []
     if isinstance(result, prefect_flows.NothingFetched):
         return result, failures, display.last.run_id
-    if isinstance(result, BaseException):
-        raise result
     return result | {"flow_run_id": str(state.state_details.flow_run_id)}, failures, result["run_id"]
 
 
@@ -367,8 +375,9 @@ class CtrlC:
     and a batch being loaded rolls back (batches already loaded stay: each is one transaction). What
     the unwinding would still wait for (a fetch in flight, the worker processes' batch, Prefect's
     exit handlers) is cut short: at once when it reaches here, FORCE_SECONDS later at the latest, or
-    at a second Ctrl-C. The worker processes and the temporary Prefect server are stopped, the line
-    is printed, and the process ends without Python's exit handlers. The next run loads the rest.
+    at a second Ctrl-C. The temporary Prefect server is stopped, the line printed, and the process
+    ends without Python's exit handlers; the worker processes end with it (flows/lifeline.py). The
+    next run loads the rest.
     """
 
     FORCE_SECONDS = 5.0
@@ -391,8 +400,13 @@ class CtrlC:
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             yield self
-        except KeyboardInterrupt:
-            self.exit()
+        except BaseException:  # KeyboardInterrupt, or what it broke on its way (a DuckDB transaction)
+            if self._pressed:
+                self.exit()
+            raise
+        else:
+            if self._pressed:  # the run finished anyway (Ctrl-C in its last moments): still interrupted
+                self.exit()
         finally:
             signal.signal(signal.SIGINT, previous)
             progress_hooks.remove(self.count)
@@ -403,23 +417,26 @@ class CtrlC:
         if self._pressed:
             self.exit()
         self._pressed = True
+        threading.excepthook = _quiet  # the run is ending: a thread that fails now (a pool losing its
+        # workers) has nothing to report
         threading.Timer(self.FORCE_SECONDS, self.exit).start()
         raise KeyboardInterrupt
 
     def exit(self) -> NoReturn:
         """Stop what the run started, print the line, end the process (from either thread, once)."""
         self._exiting.acquire()  # a second caller waits here for the first to end the process
-        from flows import pipeline
-
         if self.display is not None:
             self.display.progress.stop()  # the terminal gets its cursor back
-        pipeline.stop_workers()
         if _temporary_server is not None:
             _temporary_server.stop()
         print(f"interrupted: {self.loaded} documents loaded; run the same command again to finish",
               file=sys.stderr, flush=True)
         sys.stdout.flush()
         os._exit(EXIT_INTERRUPTED)
+
+
+def _quiet(args: threading.ExceptHookArgs) -> None:
+    pass
 
 
 _temporary_server = None  # Prefect's temporary API server for this process's runs, when it has one
@@ -471,8 +488,6 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         with quiet_libraries(getattr(args, "verbose", False)):
-            if args.command in ("backfill", "scrape", "reprocess", "demo"):
-                use_temporary_server()
             status = _run_command(args)
             sys.stdout.flush()  # a closed pipe shows here, not in Python's exit
             return status

@@ -9,6 +9,7 @@ number of pages, and each batch is loaded in one transaction.
 from __future__ import annotations
 
 import asyncio
+import atexit
 import dataclasses
 import datetime as dt
 import functools
@@ -17,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import signal
+import sys
 import threading
 import time
 import uuid
@@ -54,6 +56,9 @@ log = logging.getLogger("govreports.pipeline")
 LOAD_ATTEMPTS = 3
 LOAD_RETRY_SECONDS = 10.0
 
+BATCH_SIZE = 100  # report pages per batch: one task run, one load transaction
+BATCH_SIZE_VARIABLE = "GOVREPORTS_BATCH_SIZE"
+
 
 StageRunner = Callable[..., Any]  # runner(name, fn, *args) -> fn(*args)
 
@@ -62,6 +67,15 @@ StageRunner = Callable[..., Any]  # runner(name, fn, *args) -> fn(*args)
 OUTCOMES = ("document_new", "document_changed", "copy_merged", "unchanged", "fresh", "not_report", "failed",
             "blocked", "listing", "report_part", "robots", "pending")
 _ROLE_OUTCOMES = {"listing": "listing", "robots": "robots", "part": "report_part", "attachment": "report_part"}
+
+
+def default_batch_size() -> int:
+    """$GOVREPORTS_BATCH_SIZE, else BATCH_SIZE: smaller batches load sooner and hold less memory, at the
+    cost of a task run and a transaction each."""
+    value = os.environ.get(BATCH_SIZE_VARIABLE, str(BATCH_SIZE))
+    if not (value.isascii() and value.isdigit() and int(value) >= 1):
+        raise ValueError(f"{BATCH_SIZE_VARIABLE}={value!r}: not a whole number of at least 1")
+    return int(value)
 
 
 def run_inline(name: str, fn: Callable[..., Any], *args: Any) -> Any:
@@ -200,22 +214,31 @@ def submit(fn: Callable[[Any], Any], items: list) -> Iterator:
         # dictionary into this process too (~50 MB, the last batch's peak in a long run)
         return (fn(item) for item in items)
     if _pool is None:
-        _pool = ProcessPoolExecutor(max_workers=cores, mp_context=multiprocessing.get_context("forkserver"),
+        # A run that is killed or interrupted leaves the workers' semaphores to multiprocessing's resource
+        # tracker, which removes them: its warning about each says nothing the run's own exit line does not.
+        sys.warnoptions.append("ignore:resource_tracker:UserWarning")
+        context = multiprocessing.get_context("forkserver")
+        # The forkserver imports the pipeline once, where the terminal's Ctrl-C is ignored; a worker forked
+        # from it starts ignoring it too within milliseconds (a worker importing for a second could be
+        # stopped by a Ctrl-C meant for the run, and print its traceback).
+        context.set_forkserver_preload([__name__])
+        _pool = ProcessPoolExecutor(max_workers=cores, mp_context=context,
                                     initializer=_start_worker, initargs=(os.getpid(),))
+        atexit.register(_call_queue_never_blocks_exit, _pool)
         log.info("started %d worker processes", cores)  # scripts/check_deployments.sh looks for this line
     return _pool.map(fn, items, chunksize=max(1, len(items) // (cores * 4)))
 
 
-def stop_workers() -> None:
-    """End the worker processes now, dropping the work they hold (an interrupted run: the next run
-    redoes it); the next batch would start new ones."""
-    global _pool
-    if _pool is None:
-        return
-    pool, _pool = _pool, None
-    pool.shutdown(wait=False, cancel_futures=True)
-    for process in multiprocessing.active_children():  # the pool's workers: the run starts no other
-        process.kill()
+def _call_queue_never_blocks_exit(pool: ProcessPoolExecutor) -> None:
+    """At exit, let the process end without flushing work to workers that are gone.
+
+    A cancelled deployment run is SIGTERMed mid-batch: its workers die, and Python 3.11's pool then
+    fails to clean up (InvalidStateError on a future the run's unwinding cancelled), so multiprocessing's
+    exit handler waited for good on the thread feeding the dead workers, until the Prefect worker's
+    SIGKILL 30 s later. Runs before that handler (atexit is last in, first out). `_call_queue` is the
+    pool's private queue: there is no public way to reach it.
+    """
+    pool._call_queue.cancel_join_thread()
 
 
 def parallel_map(fn: Callable[[Any], Any], items: list) -> list:
@@ -561,13 +584,15 @@ def acquire(sites: list[Site], from_dir: Path | None, archive: RawArchive, known
 
 def run_pipeline(*, flow: str, db_path: Path, sites: list[Site], from_dir: Path | None = None,
                  from_dir_authority: str | None = None, config: FetchConfig | None = None, runner: StageRunner = run_inline,
-                 batch_size: int = 100, corrections: list[Correction] | None = None) -> RunSummary:
-    """Fetch what is new, turn it into documents, load it; returns what happened.
+                 batch_size: int | None = None, corrections: list[Correction] | None = None) -> RunSummary:
+    """Fetch what is new, turn it into documents, load it (in batches of `batch_size` report pages,
+    $GOVREPORTS_BATCH_SIZE when not given); returns what happened.
 
     `corrections`: the run's corrections file (tasks/corrections.py); None applies those the warehouse
     stores from the last file given."""
     from flows.corrections import apply_to_warehouse  # it builds on this module (and reprocess)
 
+    batch_size = batch_size or default_batch_size()
     config = config or FetchConfig()
     summary = RunSummary(flow=flow)
     archive = RawArchive(warehouse_db.raw_dir_for(db_path))

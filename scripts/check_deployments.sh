@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Deploy govreports from prefect.yaml to a real local Prefect server, start a worker,
-# run the backfill/manual deployment against the sample site and check the warehouse.
+# run backfill/manual through the worker over a site big enough to start the pipeline's worker
+# processes, scrape/daily on it (a second crawl changes no row), and cancel a run (nothing outlives it).
 # Everything (server database, warehouse, raw archive) lives in a temporary directory;
 # the server listens on a free loopback port. Needs only .venv (made by `make test`).
 #   bash scripts/check_deployments.sh
@@ -120,21 +121,114 @@ async def main() -> None:
 asyncio.run(main())
 EOF
 
-step "worker and sample site"
-"$BIN/prefect" worker start --pool govreports --type process >"$work/worker.log" 2>&1 & pids+=($!)
-"$PY" -m flows.sample_site "$work/sources.yaml" >"$work/site.log" 2>&1 & pids+=($!)
+step "worker, and the sample web with the 20 national reports as one more site (25 documents)"
+# batches of 10: the 25 reports make three batches, the first big enough (MIN_PARALLEL_ITEMS, 8) to start
+# the pipeline's worker processes, as any real scrape/daily does
+GOVREPORTS_BATCH_SIZE=10 "$BIN/prefect" worker start --pool govreports --type process >"$work/worker.log" 2>&1 & pids+=($!)
+worker=$!
+"$PY" -m flows.sample_site "$work/sources.yaml" --national tests/fixtures/corpus/national >"$work/site.log" 2>&1 & pids+=($!)
 for _ in $(seq 1 60); do grep -q http "$work/site.log" && break; sleep 0.5; done  # printed after the file is written
 [ -s "$work/sources.yaml" ] || fail "sample site did not start"
 
-step "run backfill/manual and wait for it"
-timeout 600 "$BIN/prefect" deployment run backfill/manual \
-  --param "sources_file=$work/sources.yaml" --param "db=$db" --watch --watch-timeout 540 >"$work/run.log" 2>&1 \
-  || fail "backfill run did not finish"
-grep -q "Completed" "$work/run.log" || fail "backfill run did not complete"
+run_deployment() {  # NAME LOG PARAM...: run a deployment through the worker until it ends; sets $flow_run
+  local name=$1 log=$2; shift 2
+  local params=(); for p in "$@"; do params+=(--param "$p"); done
+  timeout 600 "$BIN/prefect" deployment run "$name" "${params[@]}" --watch --watch-timeout 540 >"$log" 2>&1 || true
+  grep -q "Completed" "$log" || fail "$name run did not complete: $(grep -i 'state\|finished' "$log" | tail -1)"
+  flow_run=$(grep -o 'UUID: [0-9a-f-]*' "$log" | head -1 | cut -d' ' -f2)
+}
+sql() { "$BIN/govreports" sql "$1" --db "${2:-$db}" --format csv | tail -n +2 | tr -d '\r'; }
+rows() {  # every stable row of the warehouse, as one digest per table (run ids and timestamps aside)
+  sql "SELECT (SELECT md5(string_agg(concat_ws('|', url, raw_sha256, error, role), ',' ORDER BY url, raw_sha256)) FROM pages)
+       || ' ' || (SELECT md5(string_agg(concat_ws('|', doc_id, region_code, plan_year, source_count), ',' ORDER BY doc_id)) FROM documents)
+       || ' ' || (SELECT md5(string_agg(concat_ws('|', doc_id, url, copy_sha256), ',' ORDER BY doc_id, url)) FROM document_sources)
+       || ' ' || (SELECT md5(string_agg(concat_ws('|', doc_id, indicator, basis, value, char_start), ',' ORDER BY doc_id, char_start, indicator, basis)) FROM indicators)
+       || ' ' || (SELECT count(*) || '/' || sum(count) FROM terms)
+       || ' ' || (SELECT md5(coalesce(string_agg(concat_ws('|', url, reason), ',' ORDER BY url, reason), '')) FROM skipped_links) AS digest"
+}
+descendants() {  # PID: the processes below PID that still run (zombies have ended), one "pid command" a line
+  "$PY" - "$1" <<'PYEOF'
+import sys
+from pathlib import Path
 
-step "warehouse"
-documents=$("$BIN/govreports" sql "SELECT count(*) AS n FROM documents" --db "$db" --format csv | tail -1 | tr -d '\r')
-runs=$("$BIN/govreports" sql "SELECT flow || ':' || documents_new AS r FROM runs" --db "$db" --format csv | tail -1 | tr -d '\r')
-[ "$documents" = "5" ] || fail "expected 5 documents, found $documents"
-[ "$runs" = "backfill:5" ] || fail "expected one backfill run row with 5 new documents, found $runs"
-step "deployment check passed: 3 deployments, backfill/manual Completed, $documents documents loaded"
+def stat(pid):
+    try:
+        state, ppid = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[:2]
+        return int(ppid), state
+    except (FileNotFoundError, ProcessLookupError):
+        return None
+
+procs = {int(p.name): s for p in Path("/proc").iterdir() if p.name.isdigit() and (s := stat(p.name))}
+found, frontier = set(), {int(sys.argv[1])}
+while frontier:
+    frontier = {pid for pid, (ppid, _) in procs.items() if ppid in frontier} - found
+    found |= frontier
+for pid in sorted(found):
+    if procs[pid][1] != "Z":
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+        print(pid, command[:160])
+PYEOF
+}
+
+step "run backfill/manual through the worker"
+run_deployment backfill/manual "$work/run.log" "sources_file=$work/sources.yaml" "db=$db"
+documents=$(sql "SELECT count(*) FROM documents")
+runs=$(sql "SELECT flow || ':' || documents_new FROM runs")
+[ "$documents" = "25" ] || fail "expected 25 documents, found $documents"
+[ "$runs" = "backfill:25" ] || fail "expected one backfill run row with 25 new documents, found $runs"
+"$BIN/prefect" flow-run logs "$flow_run" >"$work/backfill-logs.log" 2>&1 || fail "no logs for flow run $flow_run"
+if [ "$("$PY" -c 'import os; print(len(os.sched_getaffinity(0)))')" -gt 1 ]; then
+  grep -q "started [0-9]* worker processes" "$work/backfill-logs.log" \
+    || fail "the backfill ran without the pipeline's worker processes (no 'started N worker processes' in its log)"
+  grep -o "started [0-9]* worker processes" "$work/backfill-logs.log"
+else
+  echo "one core: the pipeline works in its own process, no worker processes to check"
+fi
+
+step "run scrape/daily through the worker on the same site: a second crawl changes no row"
+before=$(rows)
+run_deployment scrape/daily "$work/scrape.log" "sources_file=$work/sources.yaml" "db=$db"
+after=$(rows)
+[ "$before" = "$after" ] || fail "scrape/daily changed rows: $before -> $after"
+scrapes=$(sql "SELECT count(*) || ':' || sum(documents_new + documents_changed) FROM runs WHERE flow = 'scrape'")
+[ "$scrapes" = "1:0" ] || fail "expected one scrape run row with no new or changed document, found $scrapes"
+
+step "cancel a backfill/manual run once its worker processes work: no process may outlive it"
+timeout 60 "$BIN/prefect" deployment run backfill/manual --param "sources_file=$work/sources.yaml" \
+  --param "db=$work/cancelled.duckdb" >"$work/cancel-run.log" 2>&1 || fail "could not start the run to cancel"
+cancel_run=$(grep -o 'UUID: [0-9a-f-]*' "$work/cancel-run.log" | head -1 | cut -d' ' -f2)
+for _ in $(seq 1 600); do
+  descendants "$worker" >"$work/family.txt"
+  [ "$(grep -c multiprocessing.forkserver "$work/family.txt")" -ge 2 ] && break
+  sleep 0.2
+done
+[ "$(grep -c multiprocessing.forkserver "$work/family.txt")" -ge 2 ] || fail "the run to cancel started no worker processes"
+"$BIN/prefect" flow-run cancel "$cancel_run" >"$work/cancel.log" 2>&1 || fail "prefect flow-run cancel"
+cancelled=$SECONDS
+while [ -s "$work/family.txt" ] && [ $((SECONDS - cancelled)) -lt 60 ]; do
+  sleep 1; descendants "$worker" >"$work/family.txt"
+done
+[ -s "$work/family.txt" ] && fail "processes outlived the cancelled run: $(cat "$work/family.txt")"
+state=$("$PY" - "$cancel_run" <<'PYEOF'
+import asyncio, sys
+from prefect.client.orchestration import get_client
+
+async def state() -> str:
+    async with get_client() as client:
+        for _ in range(60):
+            run = await client.read_flow_run(sys.argv[1])
+            if run.state.is_final():
+                break
+            await asyncio.sleep(1)
+        return run.state.name
+
+print(asyncio.run(state()))
+PYEOF
+)
+[ "$state" = "Cancelled" ] || fail "the cancelled run ended $state"
+echo "run $cancel_run cancelled: its flow process and worker processes gone $((SECONDS - cancelled)) s after the cancel"
+
+step "deployment check passed: 3 deployments; backfill/manual Completed with the worker processes, $documents documents; scrape/daily changed no row; a cancelled run left no process"

@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from flows.pipeline import run_pipeline
@@ -71,9 +72,9 @@ def cmdline(pid: int) -> str:
         return ""
 
 
-def start_backfill(saved: Path, db: Path) -> subprocess.Popen:
+def start_backfill(saved: Path, db: Path, **env: str) -> subprocess.Popen:
     """`govreports backfill --from-dir` as a terminal starts it: in a process group of its own."""
-    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"}  # a temporary Prefect server
+    env = {k: v for k, v in os.environ.items() if k != "PREFECT_API_URL"} | env  # a temporary Prefect server
     return subprocess.Popen([GOVREPORTS, "backfill", "--from-dir", str(saved), "--db", str(db)], cwd=ROOT, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
 
@@ -85,7 +86,7 @@ def wait_for_workers(run: subprocess.Popen, timeout: float = 240) -> set[int]:
     while time.monotonic() < deadline and run.poll() is None:
         family = descendants(run.pid)
         forkservers = [pid for pid in family if "multiprocessing.forkserver" in cmdline(pid)]
-        if len(forkservers) >= 2 and any("flows.lifeline" in cmdline(pid) for pid in family):
+        if len(forkservers) >= 2 and any("uvicorn" in cmdline(pid) for pid in family):
             return family
         time.sleep(0.1)
     out, err = run.communicate(timeout=30) if run.poll() is not None else ("", "")
@@ -121,18 +122,21 @@ def rerun_equals(reference: dict[str, list], saved: Path, db: Path) -> None:
 
 def test_ctrl_c_ends_a_run_with_one_line_and_nothing_left_running(tmp_path, saved, reference):
     db = tmp_path / "w.duckdb"
-    run = start_backfill(saved, db)
+    run = start_backfill(saved, db, GOVREPORTS_BATCH_SIZE="8")  # three batches: some load before Ctrl-C
     family = wait_for_workers(run)
+    time.sleep(2)
     pressed = time.monotonic()
     os.killpg(run.pid, signal.SIGINT)  # what the terminal does: the whole foreground process group
     out, err = run.communicate(timeout=60)
     seconds = time.monotonic() - pressed
     lines = err.strip().splitlines()
     assert run.returncode == 130, err
-    assert len(lines) == 1 and INTERRUPTED.match(lines[0]), err
+    assert len(lines) == 1 and (interrupted := INTERRUPTED.match(lines[0])), err
     assert "Traceback" not in out + err
     assert seconds < 10
     assert wait_gone(family, 2) == {}
+    with duckdb.connect(str(db), read_only=True) as con:  # the line tells what the warehouse holds
+        assert con.execute("SELECT count(*) FROM documents").fetchone()[0] == int(interrupted.group(1))
     rerun_equals(reference, saved, db)
 
 
