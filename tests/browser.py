@@ -124,12 +124,17 @@ def chromium_page(width: int = 1280, height: int = 900) -> Iterator[Page]:
             with connect(url, max_size=None, open_timeout=30) as socket:
                 yield Page(socket)
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process, timeout=10)
+
+
+def stop(process: subprocess.Popen, timeout: float) -> None:
+    """SIGTERM, then SIGKILL what is still running after `timeout` seconds."""
+    process.terminate()
+    try:
+        process.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def _devtools_port(path: Path, process: subprocess.Popen, timeout: float = 60) -> int:

@@ -21,7 +21,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from browser import CHROMIUM, chromium_page
+from browser import CHROMIUM, chromium_page, stop
 
 pytestmark = [pytest.mark.slow, pytest.mark.skipif(CHROMIUM is None, reason="needs chromium (apt-get install chromium)")]
 
@@ -60,12 +60,7 @@ def prefect_server(tmp_path: Path):
             pytest.fail("prefect server did not start in 180 s")
         yield f"http://127.0.0.1:{port}", env
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        stop(server, timeout=20)
         log.close()
 
 
