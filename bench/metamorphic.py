@@ -189,11 +189,12 @@ def news_lead(lines: list[str], report: Report) -> list[str]:
     return [lead, *lines]
 
 
-def _third(lines: list[str], last: bool) -> list[str]:
+def _part(lines: list[str], last: bool, share: float) -> list[str]:
+    """The first or last lines holding `share` of the text's characters (a copy split into pages)."""
     total = sum(len(line) for line in lines)
     kept, size = [], 0
     for line in (reversed(lines) if last else lines):
-        if size >= total / 3:
+        if size >= total * share:
             break
         kept.append(line)
         size += len(line)
@@ -201,11 +202,19 @@ def _third(lines: list[str], last: bool) -> list[str]:
 
 
 def first_third(lines: list[str], report: Report) -> list[str]:
-    return _third(lines, last=False)
+    return _part(lines, last=False, share=1 / 3)
 
 
 def last_third(lines: list[str], report: Report) -> list[str]:
-    return _third(lines, last=True)
+    return _part(lines, last=True, share=1 / 3)
+
+
+def first_half(lines: list[str], report: Report) -> list[str]:
+    return _part(lines, last=False, share=1 / 2)
+
+
+def second_half(lines: list[str], report: Report) -> list[str]:
+    return _part(lines, last=True, share=1 / 2)
 
 
 def site_footer(lines: list[str], report: Report) -> list[str]:
@@ -226,6 +235,8 @@ TRANSFORMATIONS: dict[str, Callable[[list[str], Report], list[str]]] = {
     "news lead": news_lead,
     "first third only": first_third,
     "last third only": last_third,
+    "first half only": first_half,
+    "second half only": second_half,
     "site footer": site_footer,
 }
 
