@@ -61,15 +61,16 @@ PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
 # a clear voice: words only a plan uses, words only a review uses
 PLAN_MARK = re.compile(r"要|力争|确保|预期|争取|计划|今年|之年|拟|将")
-REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|预计|回顾")  # 预计2010年: the year ending
-RANGE_AFTER = re.compile(r"\s*(?:[－—–-]|\d{1,2}\s*月\s*\d{1,2}\s*日)")
+REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|回顾")
+ESTIMATE = re.compile(r"预计\s*$")  # 预计2010年全县生产总值…: the year ending, estimated
+RANGE_AFTER = re.compile(r"\s*(?:[－—–-]|\d{1,2}\s*月)")
 MIN_YEAR_WEIGHT = 1.5  # a single mention dates nothing
 ANCHOR_WEIGHT = 2.0
 GLOSSARY = re.compile(r"^[\s※*#【\[（(]*(?:附[:：]?\s*)?(?:名词解释|名词注释|注释|注解|短语说明|名词说明|词语解释)", re.M)
 FIVE_YEAR_PLAN_START = 2001  # the 十五 plan (the tenth) began in 2001, each next one five years later
 PLAN_PERIOD_ANCHOR = re.compile(
     r"[“\"‘]?(?P<n>十[一二三四五六七八九]?)五[”\"’]?(?:规划)?(?:的|和)?"
-    r"(?:(?P<start>开局之年|开局|起步之年|开好局|良好开局|第一年)|(?P<end>收官之年|收官|最后一年|决胜之年))")
+    r"(?:(?P<start>开局之年|开局年|起步之年|第一年)|(?P<end>收官之年|收官年|最后一年))")
 ANNIVERSARY = re.compile(r"(?P<event>[\u4e00-\u9fff]{2,12}?)(?P<n>\d{2,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)周年")
 ANNIVERSARY_BASES = {  # national events whose round anniversaries a plan year celebrates
     "建党$|中国共产党成立$|党的诞生$": 1921, "新中国成立$|中华人民共和国成立$|共和国成立$|建国$": 1949,
@@ -817,22 +818,25 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
         sentence = _clause_at(body, match.start())
         year = int(match.group(1))
         plan, review = PLAN_MARK.search(sentence), REVIEW_MARK.search(sentence)
+        if ESTIMATE.search(body, max(0, match.start() - 3), match.start()):
+            plan, review = None, True
         if plan and not review or review and not plan:
             voted, weight = (year if plan else year + 1), 1.0
-        else:  # the voice is unclear: the older reading, at half weight
+        elif PLAN_VOICE.search(sentence) or PLAN_ACTION.search(sentence) or REVIEW_VOICE.search(sentence):
             weak_plan = (PLAN_VOICE.search(sentence) and not re.search("已|了", sentence)
                          or PLAN_ACTION.search(sentence) and not REVIEW_VOICE.search(sentence))
-            voted, weight = (year if weak_plan else year + 1), 0.5
+            voted, weight = (year if weak_plan else year + 1), 0.5  # an unclear voice: a weaker reading
+        else:  # a table cell, a date line: no voice at all
+            continue
         votes[voted] += weight
         phrases.setdefault(voted, (sentence[:60], "years stated"))
     if not votes:
         return None
-    ranked = sorted(votes, key=lambda year: (votes[year], year), reverse=True)
-    best = ranked[0]
-    runner_up = votes[ranked[1]] if len(ranked) > 1 else 0.0
-    if len(ranked) > 1 and ranked[1] == best - 1:  # the year reviewed beside the year planned: consistent
-        runner_up = votes[ranked[2]] if len(ranked) > 2 else 0.0
-    if votes[best] < MIN_YEAR_WEIGHT or votes[best] < 2 * runner_up:
+    # a year and the year before it agree (the plan year framed beside the year reviewed): the later is planned
+    support = {year: votes[year] + votes[year - 1] for year in votes}
+    best = max(support, key=lambda year: (support[year], year))
+    against = sum(votes.values()) - support[best]
+    if votes[best] < MIN_YEAR_WEIGHT or support[best] < 2 * against:
         return None
     phrase, rule = phrases[best]
     return best, phrase, rule
