@@ -43,6 +43,8 @@ UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 
 SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
+MIN_BODY_SCORE = 3  # the body alone places a report it names in this many passages (or its children so often)
+BODY_LEAD = 1.5  # and ahead of any other candidate but its own parents by this much
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
@@ -392,6 +394,10 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
                     reverse=True)
     best = _most_specific(ranked[0], ranked, scores)
     margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
+    if best not in why and (body[best].score < MIN_BODY_SCORE or not body[best].own
+                            or scores[best] < BODY_LEAD * max((scores[r] for r in ranked if r != best
+                                                               and r not in _ancestors(best)), default=0)):
+        return Placed(UNKNOWN)  # the body alone, weakly: a neighbour named in two passages is no speaker
     if best in why:
         rule, phrase = why[best]
         confidence = 0.9 if rule == "session line" else 0.6
