@@ -44,6 +44,7 @@ SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
 MIN_BODY_SCORE = 3  # the body alone places a report it names in this many passages (or its children so often)
+MIN_FITTED_SCORE = 2  # that evidence weighed by how well the text's 全县/我市 words fit it (北京市 in a 全县 text)
 BODY_LEAD = 1.5  # and ahead of any other candidate but its own parents by this much
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
@@ -393,11 +394,12 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
     ranked = sorted(scores, key=lambda region: (scores[region], _listed(region, plan_year), -int(region.former)),
                     reverse=True)
     best = _most_specific(ranked[0], ranked, scores)
+    if best not in why:
+        strong = _strong_in_body([region for region in ranked if region in body], scores, body)
+        if strong is None:
+            return Placed(UNKNOWN)  # the body alone, weakly: a neighbour named in two passages is no speaker
+        best = strong
     margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
-    if best not in why and (body[best].score < MIN_BODY_SCORE or not body[best].own
-                            or scores[best] < BODY_LEAD * max((scores[r] for r in ranked if r != best
-                                                               and r not in _ancestors(best)), default=0)):
-        return Placed(UNKNOWN)  # the body alone, weakly: a neighbour named in two passages is no speaker
     if best in why:
         rule, phrase = why[best]
         confidence = 0.9 if rule == "session line" else 0.6
@@ -406,6 +408,27 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         confidence = 0.4
     confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
+
+
+def _strong_in_body(ranked: list[Region], scores: Counter[Region], body: dict[Region, _Evidence]) -> Region | None:
+    """The speaker when only the body places it, or None: a region named in MIN_BODY_SCORE passages
+    (or its children so often), at least once itself (a 海东市 is not placed by the words 平安 and
+    互助), its 全县/我市 words fitting (MIN_FITTED_SCORE after their weighing), BODY_LEAD ahead of every other such region but its parents, children and namesakes."""
+    eligible = [region for region in ranked if body[region].own and body[region].score >= MIN_BODY_SCORE
+                and scores[region] >= MIN_FITTED_SCORE]
+    if not eligible:
+        return None
+    best = _most_specific(eligible[0], ranked, scores)  # 保定市 named as often as its 徐水县: 徐水县's report
+    if best not in eligible:
+        return None
+    rivals = [scores[region] for region in eligible if not _related(best, region)]
+    return best if scores[best] >= BODY_LEAD * max(rivals, default=0) else None
+
+
+def _related(one: Region, other: Region) -> bool:
+    """The same region, one's parent, or a namesake (the current 张掖市 and the former county-level one)."""
+    return (one == other or one in _ancestors(other) or other in _ancestors(one)
+            or bool(set(_mention_names(one)) & set(_mention_names(other))))
 
 
 def _most_specific(best: Region, ranked: list[Region], scores: Counter[Region]) -> Region:
