@@ -43,8 +43,9 @@ UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 
 SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
-MIN_BODY_SCORE = 3  # the body alone places a report it names in this many passages (or its children so often)
-MIN_FITTED_SCORE = 2  # that evidence weighed by how well the text's 全县/我市 words fit it (北京市 in a 全县 text)
+MIN_BODY_SCORE = 3  # passages naming the speaker, for a text the body alone places (fewer in a short one)
+THROUGHOUT_CHARS = 2000  # one such passage per this many characters
+MIN_FITTED_SCORE = 1  # nor below this once weighed by how the text's 全县/我市 words fit it (北京市 in a 全县 text)
 BODY_LEAD = 1.5  # and ahead of any other candidate but its own parents by this much
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
@@ -64,7 +65,7 @@ PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
 # a clear voice: words only a plan uses, words only a review uses
 PLAN_MARK = re.compile(r"要|力争|确保|预期|争取|计划|今年|之年|拟|将")
-REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|回顾")
+REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|回顾|[比是较](?:19|20)\d\d年")  # 是2011年的1.6倍: a result
 ESTIMATE = re.compile(r"预计\s*$")  # 预计2010年全县生产总值…: the year ending, estimated
 RANGE_AFTER = re.compile(r"\s*(?:[－—–-]|\d{1,2}\s*月)")
 MIN_YEAR_WEIGHT = 1.5  # a single mention dates nothing
@@ -395,7 +396,7 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
                     reverse=True)
     best = _most_specific(ranked[0], ranked, scores)
     if best not in why:
-        strong = _strong_in_body([region for region in ranked if region in body], scores, body)
+        strong = _strong_in_body([region for region in ranked if region in body], scores, body, len(prose))
         if strong is None:
             return Placed(UNKNOWN)  # the body alone, weakly: a neighbour named in two passages is no speaker
         best = strong
@@ -410,11 +411,15 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
 
 
-def _strong_in_body(ranked: list[Region], scores: Counter[Region], body: dict[Region, _Evidence]) -> Region | None:
-    """The speaker when only the body places it, or None: a region named in MIN_BODY_SCORE passages
-    (or its children so often), at least once itself (a 海东市 is not placed by the words 平安 and
-    互助), its 全县/我市 words fitting (MIN_FITTED_SCORE after their weighing), BODY_LEAD ahead of every other such region but its parents, children and namesakes."""
-    eligible = [region for region in ranked if body[region].own and body[region].score >= MIN_BODY_SCORE
+def _strong_in_body(ranked: list[Region], scores: Counter[Region], body: dict[Region, _Evidence],
+                    length: int) -> Region | None:
+    """The speaker when only the body places it, or None. A report names itself throughout: the
+    winner is named in one passage per THROUGHOUT_CHARS of text, up to MIN_BODY_SCORE (or its
+    children as often), at least once itself (a 海东市 is not placed by the words 平安 and 互助), with
+    MIN_FITTED_SCORE once weighed by how the text's 全县/我市 words fit it (not 北京市 in a text saying
+    全县), and BODY_LEAD ahead of every other such region but its parents, children and namesakes."""
+    needed = min(MIN_BODY_SCORE, 1 + length // THROUGHOUT_CHARS)
+    eligible = [region for region in ranked if body[region].own and body[region].score >= needed
                 and scores[region] >= MIN_FITTED_SCORE]
     if not eligible:
         return None
