@@ -45,8 +45,8 @@ CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
 MIN_BODY_SCORE = 3  # passages naming the speaker, for a text the body alone places (fewer in a short one)
 THROUGHOUT_CHARS = 2000  # one such passage per this many characters
-MIN_FITTED_SCORE = 1  # nor below this once weighed by how the text's 全县/我市 words fit it (北京市 in a 全县 text)
-BODY_LEAD = 1.5  # and ahead of any other candidate but its own parents by this much
+MIN_FITTED_SCORE = 1  # its score weighed by how the text's 全县/我市 words fit it (北京市 in a 全县 text: less)
+BODY_LEAD = 1.5  # ahead of any other candidate but its own parents, children and namesakes by this much
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
@@ -81,7 +81,9 @@ ANNIVERSARY_BASES = {  # national events whose round anniversaries a plan year c
     "抗日战争胜利$|抗战胜利$|世界反法西斯战争胜利$": 1945, "长征胜利$|会宁会师$|三大主力会师$": 1936,
     "改革开放$": 1978, "建军$|人民解放军建军$": 1927, "西藏和平解放$": 1951, "香港回归$": 1997, "澳门回归$": 1999,
 }
-PART_LINE = re.compile(r"^.{0,16}?(?P<y>(?:19|20)\d\d)年(?:政府)?(?:工作)?(?:(?P<review>工作回顾|回顾)|(?P<plan>工作安排|工作重点|工作任务|目标任务|主要任务))\W*$", re.M)
+PART_LINE = re.compile(  # a short part line: 2017年工作重点 (the plan year), 2012年工作回顾 (the year before it)
+    r"^.{0,16}?(?P<y>(?:19|20)\d\d)年(?:政府)?(?:工作)?(?:(?P<review>工作回顾|回顾)|工作安排|工作重点|工作任务|目标任务|主要任务)\W*$",
+    re.M)
 ANCHOR_REVIEW = re.compile(r"了|已|圆满|胜利完成|过去|去年|上年|实现良好开局")
 
 # dates
@@ -834,8 +836,9 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
     -> 2021) weigh ANCHOR_WEIGHT; a stated year ("2016年，全县生产总值…"; not the base of a
     comparison, "是2011年的1.6倍", nor a deadline, "到2020年", nor a glossary note's background)
     weighs 1 in a clear voice (要, 力争, 预期目标: the plan year; 了, 同比, 上年: a year reviewed, so
-    the year after it) and half in an unclear one. The winner needs MIN_YEAR_WEIGHT and twice the
-    runner-up: one sentence naming 2024 in a part that plans 2025 decides nothing."""
+    the year after it) and half in an unclear one. A year and the year before it agree (the plan
+    framed beside the year reviewed: the later is planned); the winner needs MIN_YEAR_WEIGHT and
+    twice the weight of the years that disagree: one sentence naming 2024 decides nothing."""
     body = year_text(_without_glossary(body))
     votes: Counter[int] = Counter()
     phrases: dict[int, tuple[str, str]] = {}
@@ -887,7 +890,8 @@ def _year_anchors(body: str) -> list[tuple[int, str]]:
     """Years the plan's own framing implies, from sentences not in the review's voice: a five-year
     plan's first or last year (今年是"十三五"规划收官之年 -> 2020, "十四五"开局之年 -> 2021) and the
     national anniversaries a plan year is marked by (新中国成立70周年 -> 2019)."""
-    found = [(int(match["y"]) + (1 if match["review"] else 0), match.group().strip()) for match in PART_LINE.finditer(body)]
+    found = [(int(match["y"]) + (1 if match["review"] else 0), match.group().strip())
+             for match in PART_LINE.finditer(body)]
     for match in PLAN_PERIOD_ANCHOR.finditer(body):
         sentence = _sentence_at(body, match.start())
         if ANCHOR_REVIEW.search(sentence):
