@@ -64,7 +64,8 @@ PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")
 PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
 # a clear voice: words only a plan uses, words only a review uses
-PLAN_MARK = re.compile(r"要|力争|确保|预期|争取|计划|今年|之年|拟|将")
+REVIEWED = re.compile(r"过去一年|过去的一年|过去五年|一年来|五年来")  # the government reviewing its own year or term
+PLAN_MARK = re.compile(r"(?<![重主需必只纲摘])要|力争|确保|预期|争取|计划|今年|之年|拟|将")
 REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|回顾|[比是较](?:19|20)\d\d年")  # 是2011年的1.6倍: a result
 ESTIMATE = re.compile(r"预计\s*$")  # 预计2010年全县生产总值…: the year ending, estimated
 RANGE_AFTER = re.compile(r"\s*(?:[－—–-]|\d{1,2}\s*月)")
@@ -842,6 +843,7 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
     body = year_text(_without_glossary(body))
     votes: Counter[int] = Counter()
     phrases: dict[int, tuple[str, str]] = {}
+    stated: list[tuple[int, str]] = []
     for year, phrase in _year_anchors(body):
         votes[year] += ANCHOR_WEIGHT
         phrases.setdefault(year, (phrase, "year anchor"))
@@ -854,6 +856,7 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
             continue
         sentence = _clause_at(body, match.start())
         year = int(match.group(1))
+        stated.append((year, sentence))
         plan, review = PLAN_MARK.search(sentence), REVIEW_MARK.search(sentence)
         if ESTIMATE.search(body, max(0, match.start() - 3), match.start()):
             plan, review = None, True
@@ -868,15 +871,28 @@ def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
         votes[voted] += weight
         phrases.setdefault(voted, (sentence[:60], "years stated"))
     if not votes:
-        return None
+        return _after_the_review(body, stated)
     # a year and the year before it agree (the plan year framed beside the year reviewed): the later is planned
     support = {year: votes[year] + votes[year - 1] for year in votes}
     best = max(support, key=lambda year: (support[year], year))
     against = sum(votes.values()) - support[best]
     if votes[best] < MIN_YEAR_WEIGHT or support[best] < 2 * against:
-        return None
+        return _after_the_review(body, stated)
     phrase, rule = phrases[best]
     return best, phrase, rule
+
+
+def _after_the_review(body: str, stated: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """When the weighing is too thin, a text that reviews in the government's own voice (过去一年,
+    过去五年) plans the year after the latest year it states in that voice, as long as no later year
+    is stated at all."""
+    reviewed = [(year, clause) for year, clause in stated if not PLAN_MARK.search(clause)]
+    if not REVIEWED.search(body) or not reviewed:
+        return None
+    latest, clause = max(reviewed)
+    if any(year > latest for year, _ in stated):
+        return None
+    return latest + 1, clause[:60], "years stated"
 
 
 def _without_glossary(body: str) -> str:
