@@ -43,6 +43,10 @@ UNNAMED_SPREAD = 4  # 易县 in four passages is the county, not a word (和县 
 SPREAD_CHARS = 200  # a passage: a name's mentions within one count once
 CHILD_CAP = 3  # mentions of one child that count for its parent
 MIN_MENTIONS = 2  # one mention alone (援助四川江油) places nothing
+MIN_BODY_SCORE = 3  # passages naming the speaker, for a text the body alone places (fewer in a short one)
+THROUGHOUT_CHARS = 2000  # one such passage per this many characters
+MIN_FITTED_SCORE = 1  # its score weighed by how the text's 全县/我市 words fit it (北京市 in a 全县 text: less)
+BODY_LEAD = 1.5  # ahead of any other candidate but its own parents, children and namesakes by this much
 SITE_WEIGHT = 3  # the site's own division (网站标识码), for the publisher and its children
 NAME_SUFFIX = re.compile(r"(?:特别行政区|维吾尔自治区|壮族自治区|回族自治区|自治区|自治州|自治县|自治旗|地区|省|市|区|县|旗|盟)$")
 
@@ -52,12 +56,36 @@ YEAR_MENTION = re.compile(r"((?:19|20)\d\d)年")
 STATED_YEAR = re.compile(r"(?<![是比较与同到至于从自较\-—–～~])((?:19|20)\d\d)年(?!以来|至|到|[-—～~]|底前|前|的\d)")
 OPENING_LINES = 3
 # the voice a year is stated in: "2024年，要…力争…" is the plan; "2023年，全市生产总值增长5%" a review
-YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "years stated": 0.4}
-DEADLINE = re.compile(r"(?:力争|确保|争取|计划|预计|在|于|到|至)\s*$")
-NOTE_LINE = re.compile(r"^\s*(?:[［\[【〔(（]\s*\d{1,3}\s*[］\]】〕)）]|注\s*\d|\d{1,3}\s*[.．、](?!\d))")  # [1]“双千工程”：2020年起…
+YEAR_CONFIDENCE = {"delivery date": 1.0, "delivery month": 0.9, "headings": 0.8, "title": 0.6, "year anchor": 0.5,
+                   "years stated": 0.4}
+DEADLINE = re.compile(r"(?:力争|确保|争取|计划|在|于|到|至)\s*$")
+NOTE_LINE = re.compile(r"^[\s※*#]*(?:[［\[【〔(（]\s*\d{1,3}\s*[］\]】〕)）]|注\s*\d|\d{1,3}\s*[.．、](?!\d))")  # [1]“双千工程”：2020年起…
 PLAN_VOICE = re.compile(r"要|力争|确保|预期|目标|争取|今年|之年")  # 2021年是…开局之年，做好今年工作
 PLAN_ACTION = re.compile(r"将|计划|推进|推动|加快|实施|启动|谋划|举办|开工|建成|打造|开展|深化|提升")
 REVIEW_VOICE = re.compile(r"完成|实现|取得|比上年|同比|累计|达到|突破|获得|荣获|被评为|已|了|增长\d|下降\d")
+# a clear voice: words only a plan uses, words only a review uses
+REVIEWED = re.compile(r"过去一年|过去的一年|过去五年|一年来|五年来")  # the government reviewing its own year or term
+PLAN_MARK = re.compile(r"(?<![重主需必只纲摘])要|力争|确保|预期|争取|计划|今年|之年|拟|将")
+REVIEW_MARK = re.compile(r"了|已|比上年|同比|累计|荣获|被评为|去年|上年|过去一年|过去的|回顾|[比是较](?:19|20)\d\d年")  # 是2011年的1.6倍: a result
+ESTIMATE = re.compile(r"预计\s*$")  # 预计2010年全县生产总值…: the year ending, estimated
+RANGE_AFTER = re.compile(r"\s*(?:[－—–-]|\d{1,2}\s*月)")
+MIN_YEAR_WEIGHT = 1.5  # a single mention dates nothing
+ANCHOR_WEIGHT = 2.0
+GLOSSARY = re.compile(r"^[\s※*#【\[（(]*(?:附[:：]?\s*)?(?:名词解释|名词注释|注释|注解|短语说明|名词说明|词语解释)", re.M)
+FIVE_YEAR_PLAN_START = 2001  # the 十五 plan (the tenth) began in 2001, each next one five years later
+PLAN_PERIOD_ANCHOR = re.compile(
+    r"[“\"‘]?(?P<n>十[一二三四五六七八九]?)五[”\"’]?(?:规划)?(?:的|和)?"
+    r"(?:(?P<start>开局之年|开局年|起步之年|第一年)|(?P<end>收官之年|收官年|最后一年))")
+ANNIVERSARY = re.compile(r"(?P<event>[\u4e00-\u9fff]{2,12}?)(?P<n>\d{2,3}|[一二三四五六七八九]?十[一二三四五六七八九]?)周年")
+ANNIVERSARY_BASES = {  # national events whose round anniversaries a plan year celebrates
+    "建党$|中国共产党成立$|党的诞生$": 1921, "新中国成立$|中华人民共和国成立$|共和国成立$|建国$": 1949,
+    "抗日战争胜利$|抗战胜利$|世界反法西斯战争胜利$": 1945, "长征胜利$|会宁会师$|三大主力会师$": 1936,
+    "改革开放$": 1978, "建军$|人民解放军建军$": 1927, "西藏和平解放$": 1951, "香港回归$": 1997, "澳门回归$": 1999,
+}
+PART_LINE = re.compile(  # a short part line: 2017年工作重点 (the plan year), 2012年工作回顾 (the year before it)
+    r"^.{0,16}?(?P<y>(?:19|20)\d\d)年(?:政府)?(?:工作)?(?:(?P<review>工作回顾|回顾)|工作安排|工作重点|工作任务|目标任务|主要任务)\W*$",
+    re.M)
+ANCHOR_REVIEW = re.compile(r"了|已|圆满|胜利完成|过去|去年|上年|实现良好开局")
 
 # dates
 DATE = re.compile(r"(?P<y>(?:19|20)\d\d)\s*年\s*(?P<m>\d{1,2})\s*月\s*(?P<d>\d{1,2})\s*日")
@@ -370,6 +398,11 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
     ranked = sorted(scores, key=lambda region: (scores[region], _listed(region, plan_year), -int(region.former)),
                     reverse=True)
     best = _most_specific(ranked[0], ranked, scores)
+    if best not in why:
+        strong = _strong_in_body([region for region in ranked if region in body], scores, body, len(prose))
+        if strong is None:
+            return Placed(UNKNOWN)  # the body alone, weakly: a neighbour named in two passages is no speaker
+        best = strong
     margin = scores[best] - max((scores[region] for region in ranked if region != best), default=0)
     if best in why:
         rule, phrase = why[best]
@@ -379,6 +412,31 @@ def _place(anatomy: Anatomy, prose: str, context: str, plan_year: int | None) ->
         confidence = 0.4
     confidence = round(min(1.0, confidence * (0.5 + margin / (2 * max(scores[best], 1)))) + 0.05 * (margin >= 10), 2)
     return Placed(_describe(best), rule, phrase, min(confidence, 1.0))
+
+
+def _strong_in_body(ranked: list[Region], scores: Counter[Region], body: dict[Region, _Evidence],
+                    length: int) -> Region | None:
+    """The speaker when only the body places it, or None. A report names itself throughout: the
+    winner is named in one passage per THROUGHOUT_CHARS of text, up to MIN_BODY_SCORE (or its
+    children as often), at least once itself (a 海东市 is not placed by the words 平安 and 互助), with
+    MIN_FITTED_SCORE once weighed by how the text's 全县/我市 words fit it (not 北京市 in a text saying
+    全县), and BODY_LEAD ahead of every other such region but its parents, children and namesakes."""
+    needed = min(MIN_BODY_SCORE, 1 + length // THROUGHOUT_CHARS)
+    eligible = [region for region in ranked if body[region].own and body[region].score >= needed
+                and scores[region] >= MIN_FITTED_SCORE]
+    if not eligible:
+        return None
+    best = _most_specific(eligible[0], ranked, scores)  # 保定市 named as often as its 徐水县: 徐水县's report
+    if best not in eligible:
+        return None
+    rivals = [scores[region] for region in eligible if not _related(best, region)]
+    return best if scores[best] >= BODY_LEAD * max(rivals, default=0) else None
+
+
+def _related(one: Region, other: Region) -> bool:
+    """The same region, one's parent, or a namesake (the current 张掖市 and the former county-level one)."""
+    return (one == other or one in _ancestors(other) or other in _ancestors(one)
+            or bool(set(_mention_names(one)) & set(_mention_names(other))))
 
 
 def _most_specific(best: Region, ranked: list[Region], scores: Counter[Region]) -> Region:
@@ -677,7 +735,7 @@ def _plan_year_and_date(header: str, page_header: str, body: str, title: str) ->
             year, phrase = next(((y, p) for y, p in titles if stated is not None and y == stated[0]), titles[0])
             dated = Dated(year, None, "title", phrase)
         elif stated is not None:
-            dated = Dated(stated[0], None, "years stated", stated[1])
+            dated = Dated(stated[0], None, stated[2], stated[1])
         else:
             return Dated()
     for candidate in [*_damaged_dates(header), *_published_dates(page_header)]:
@@ -771,31 +829,108 @@ def _plan_years_from_titles(header: str) -> list[tuple[int, str]]:
     return [(int(match["year"] or match["year2"]), match.group()) for match in TITLE_YEAR.finditer(year_text(header))]
 
 
-def _plan_year_from_mentions(body: str) -> tuple[int, str] | None:
-    """The plan year the body's stated years point to ("2016年，全县生产总值…"; not the base of a
-    comparison, "是2011年的1.6倍", nor a deadline, "到2020年"): a year stated in the plan's voice
-    (要, 力争, 预期目标) is the plan year, one stated otherwise a year reviewed, so the year after it;
-    the latest on ties (a term review cites its first and last year alike). A last resort for a
-    report with no date, headings or titled year; the phrase is the most telling sentence."""
-    body = year_text(body)
+def _plan_year_from_mentions(body: str) -> tuple[int, str, str] | None:
+    """The plan year the body's own words imply, weighed: (year, phrase, rule) or None when the
+    evidence is too thin (a wrong year is worse than a missing one).
+
+    Anchors a reader dates a plan by (`今年是"十四五"规划收官之年` -> 2025, 以优异成绩庆祝建党100周年
+    -> 2021) weigh ANCHOR_WEIGHT; a stated year ("2016年，全县生产总值…"; not the base of a
+    comparison, "是2011年的1.6倍", nor a deadline, "到2020年", nor a glossary note's background)
+    weighs 1 in a clear voice (要, 力争, 预期目标: the plan year; 了, 同比, 上年: a year reviewed, so
+    the year after it) and half in an unclear one. A year and the year before it agree (the plan
+    framed beside the year reviewed: the later is planned); the winner needs MIN_YEAR_WEIGHT and
+    twice the weight of the years that disagree: one sentence naming 2024 decides nothing."""
+    body = year_text(_without_glossary(body))
     votes: Counter[int] = Counter()
-    phrases: dict[int, str] = {}
+    phrases: dict[int, tuple[str, str]] = {}
+    stated: list[tuple[int, str]] = []
+    for year, phrase in _year_anchors(body):
+        votes[year] += ANCHOR_WEIGHT
+        phrases.setdefault(year, (phrase, "year anchor"))
     for match in STATED_YEAR.finditer(body):
         if DEADLINE.search(body, max(0, match.start() - 3), match.start()):  # 力争2020年…: a deadline
             continue
         if NOTE_LINE.match(body, body.rfind("\n", 0, match.start()) + 1):  # a note's background: no voice
             continue
-        sentence = _sentence_at(body, match.start())
+        if RANGE_AFTER.match(body, match.end()):  # （2021－2025年）, 2019年11月27日: a span or a date, no voice
+            continue
+        sentence = _clause_at(body, match.start())
         year = int(match.group(1))
-        review = REVIEW_VOICE.search(sentence)
-        plan = PLAN_VOICE.search(sentence) and not re.search("已|了", sentence) or PLAN_ACTION.search(sentence) and not review
-        votes[year if plan else year + 1] += 1
-        phrases.setdefault(year if plan else year + 1, sentence[:60])
+        stated.append((year, sentence))
+        plan, review = PLAN_MARK.search(sentence), REVIEW_MARK.search(sentence)
+        if ESTIMATE.search(body, max(0, match.start() - 3), match.start()):
+            plan, review = None, True
+        if plan and not review or review and not plan:
+            voted, weight = (year if plan else year + 1), 1.0
+        elif PLAN_VOICE.search(sentence) or PLAN_ACTION.search(sentence) or REVIEW_VOICE.search(sentence):
+            weak_plan = (PLAN_VOICE.search(sentence) and not re.search("已|了", sentence)
+                         or PLAN_ACTION.search(sentence) and not REVIEW_VOICE.search(sentence))
+            voted, weight = (year if weak_plan else year + 1), 0.5  # an unclear voice: a weaker reading
+        else:  # a table cell, a date line: no voice at all
+            continue
+        votes[voted] += weight
+        phrases.setdefault(voted, (sentence[:60], "years stated"))
     if not votes:
-        years = Counter(int(y) for y in YEAR_MENTION.findall(body))
-        return (max(years, key=lambda year: (years[year], year)) + 1, "") if years else None
-    best = max(votes, key=lambda year: (votes[year], year))
-    return best, phrases[best]
+        return _after_the_review(body, stated)
+    # a year and the year before it agree (the plan year framed beside the year reviewed): the later is planned
+    support = {year: votes[year] + votes[year - 1] for year in votes}
+    best = max(support, key=lambda year: (support[year], year))
+    against = sum(votes.values()) - support[best]
+    if votes[best] < MIN_YEAR_WEIGHT or support[best] < 2 * against:
+        return _after_the_review(body, stated)
+    phrase, rule = phrases[best]
+    return best, phrase, rule
+
+
+def _after_the_review(body: str, stated: list[tuple[int, str]]) -> tuple[int, str, str] | None:
+    """When the weighing is too thin, a text that reviews in the government's own voice (过去一年,
+    过去五年) plans the year after the latest year it states in that voice, as long as no later year
+    is stated at all."""
+    reviewed = [(year, clause) for year, clause in stated if not PLAN_MARK.search(clause)]
+    if not REVIEWED.search(body) or not reviewed:
+        return None
+    latest, clause = max(reviewed)
+    if any(year > latest for year, _ in stated):
+        return None
+    return latest + 1, clause[:60], "years stated"
+
+
+def _without_glossary(body: str) -> str:
+    """The body up to a glossary appended to the report (名词解释, 注释, 短语说明): its notes recall
+    when a policy began (2020年起…), not the year planned."""
+    match = GLOSSARY.search(body)
+    return body[:match.start()] if match else body
+
+
+def _year_anchors(body: str) -> list[tuple[int, str]]:
+    """Years the plan's own framing implies, from sentences not in the review's voice: a five-year
+    plan's first or last year (今年是"十三五"规划收官之年 -> 2020, "十四五"开局之年 -> 2021) and the
+    national anniversaries a plan year is marked by (新中国成立70周年 -> 2019)."""
+    found = [(int(match["y"]) + (1 if match["review"] else 0), match.group().strip())
+             for match in PART_LINE.finditer(body)]
+    for match in PLAN_PERIOD_ANCHOR.finditer(body):
+        sentence = _sentence_at(body, match.start())
+        if ANCHOR_REVIEW.search(sentence):
+            continue
+        start = FIVE_YEAR_PLAN_START + 5 * (_cn_number(match["n"]) - 10)
+        found.append((start + 4 if match["end"] else start, match.group()))
+    for match in ANNIVERSARY.finditer(body):
+        sentence = _sentence_at(body, match.start())
+        base = next((year for event, year in ANNIVERSARY_BASES.items() if re.search(event, match["event"])), None)
+        if base is None or ANCHOR_REVIEW.search(sentence):
+            continue
+        years = int(match["n"]) if match["n"].isdigit() else _cn_number(match["n"])
+        found.append((base + years, match.group()))
+    return found
+
+
+def _clause_at(text: str, offset: int) -> str:
+    """The clause a year stands in (up to ；): a review lists a year's results clause by clause."""
+    sentence = _sentence_at(text, offset)
+    start = text.rfind("。", 0, offset) + 1
+    start = max(start, text.rfind("\n", 0, offset) + 1)
+    before, after = sentence[:offset - start], sentence[offset - start:]
+    return before.rsplit("；", 1)[-1] + after.split("；", 1)[0]
 
 
 def _sentence_at(text: str, offset: int) -> str:
