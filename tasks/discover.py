@@ -14,6 +14,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from tasks.anatomy import INLINE_SALUTATION, SALUTATION
 from tasks.parse import block_lines, cjk_count
 from tasks.records import PageText
 
@@ -237,7 +238,6 @@ def attachment_links(html: str, page_url: str, selector: str | None = None) -> l
 # addressed, the government speaking in the first person (我代表…人民政府), the session it is
 # delivered to, a 政府工作报告 title, and its review and plan sections. Texts that share much of
 # that shape but are something else are told apart by who speaks and what they report on.
-_SALUTATION_LINE = re.compile(r"^各位(?:人大)?代表(?:[:\uff1a,\uff0c、!\uff01;\uff1b\s]|$)|各位(?:人大)?代表[:\uff1a]")
 _FIRST_PERSON = re.compile(r"我代表[^。,\uff0c;\uff1b]{0,24}?(?:人民政府|政府|国务院)")
 _SESSION_LINE = re.compile(r"在[^。]{0,40}?(?:人民代表大会|人代会)[^。]{0,24}?会议上")
 _SPEAKER_LINE = re.compile(r"(?:省长|市长|区长|县长|旗长|州长|盟长|主席)[:\uff1a]?[\u4e00-\u9fff·]{2,8}$")
@@ -500,7 +500,7 @@ def _structure_verdict(page: PageText, voice: _Voice) -> str | None:
 
 
 def _has_salutation(lines: tuple[str, ...]) -> bool:
-    return any(_SALUTATION_LINE.search(line) for line in lines)
+    return any(SALUTATION.match(line) or INLINE_SALUTATION.search(line) for line in lines)
 
 
 def _not_work_report(page: PageText, voice: _Voice) -> str | None:
