@@ -30,7 +30,7 @@ from tasks.walls import WHAT_TO_DO, blocked_hosts
 from warehouse import db as warehouse_db
 
 if TYPE_CHECKING:
-    from flows import console, pipeline
+    from flows import console
 
 EXIT_USAGE = 2
 EXIT_FAILED = 1
@@ -384,19 +384,22 @@ class CtrlC:
 
     def __init__(self, display: console.RunProgress | None = None) -> None:
         self.display = display
-        self.loaded = 0
+        self._committed_before = 0
         self._pressed = False
         self._exiting = threading.Lock()
 
-    def count(self, summary: pipeline.RunSummary) -> None:
-        """A progress hook: documents loaded so far (counted once their batch is committed)."""
-        self.loaded = summary.documents_new + summary.documents_changed
+    @property
+    def loaded(self) -> int:
+        """Documents this run has committed (counted at each batch's commit, flows/pipeline.py)."""
+        from flows import pipeline
+
+        return pipeline.committed_documents - self._committed_before
 
     @contextlib.contextmanager
     def armed(self) -> Iterator[CtrlC]:
-        from flows.pipeline import progress_hooks
+        from flows import pipeline
 
-        progress_hooks.append(self.count)
+        self._committed_before = pipeline.committed_documents
         previous = signal.signal(signal.SIGINT, self._on_sigint)
         try:
             yield self
@@ -409,7 +412,6 @@ class CtrlC:
                 self.exit()
         finally:
             signal.signal(signal.SIGINT, previous)
-            progress_hooks.remove(self.count)
 
     def _on_sigint(self, signum: int, frame: object) -> None:
         if self._exiting.locked():  # already on its way out
@@ -429,6 +431,7 @@ class CtrlC:
             self.display.progress.stop()  # the terminal gets its cursor back
         if _temporary_server is not None:
             _temporary_server.stop()
+        # counted last: a batch whose commit ended while the run unwound is loaded and counted
         print(f"interrupted: {self.loaded} documents loaded; run the same command again to finish",
               file=sys.stderr, flush=True)
         sys.stdout.flush()

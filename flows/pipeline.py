@@ -410,12 +410,19 @@ def load_with_retries(db_path: Path, fetches: list[PageFetch], docs: list[Loaded
     return load_batch(db_path, fetches, docs)  # the last attempt's error is the run's
 
 
+# Documents this process has committed to a warehouse, counted at the commit itself: what a Ctrl-C
+# reports as loaded (flows/cli.py CtrlC), even when the interrupt lands before the run's summary counts them.
+committed_documents = 0
+
+
 def load_batch(db_path: Path, fetches: list[PageFetch], docs: list[LoadedDocument]) -> load.LoadCounts:
+    global committed_documents
     with warehouse_db.connect_writer(db_path) as con:
         con.execute("BEGIN")
         load.load_pages(con, fetches)
         counts = load.load_documents(con, docs)
         con.execute("COMMIT")
+        committed_documents += counts.documents_new + counts.documents_changed
     return counts
 
 
